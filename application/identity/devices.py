@@ -1,0 +1,45 @@
+from application.auth.policy import Clock
+from application.ports.messaging import AuthCache
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.devices.model import Device
+from domain.shared.errors import NotFound
+
+
+class UnknownDevice(NotFound):
+    """No such device on this account."""
+
+    code = "device_not_found"
+
+
+class ListDevices:
+    """The phones this account is signed in on."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, user_id: str) -> list[Device]:
+        async with self._uow_factory() as uow:
+            return [d for d in await uow.devices.for_user(user_id) if d.active]
+
+
+class RevokeDevice:
+    """Signs a device out: its sessions end and its tokens stop working."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth_cache: AuthCache) -> None:
+        self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
+
+    async def __call__(self, user_id: str, device_id: str) -> None:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            device = await uow.devices.get(user_id, device_id)
+            if device is None or not device.active:
+                raise UnknownDevice()
+            device.revoke(now)
+            await uow.devices.update(device)
+            for family in await uow.sessions.live_for_user(user_id, now):
+                if family.device_id == device_id:
+                    family.revoke(now, "device_revoked")
+                    await uow.sessions.update(family, family.generation)
+            await uow.commit()
+        await self._auth_cache.forget_user(user_id)
+

@@ -1,0 +1,20 @@
+from application.auth.authenticate import Principal
+from application.auth.policy import Clock
+from application.ports.messaging import AuthCache
+from application.ports.unit_of_work import UnitOfWorkFactory
+
+
+class Logout:
+    """Ends this device's session: its refresh and access tokens stop working."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth_cache: AuthCache) -> None:
+        self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
+
+    async def __call__(self, principal: Principal) -> None:
+        async with self._uow_factory() as uow:
+            family = await uow.sessions.get(principal.session_id)
+            if family is not None and family.active:
+                family.revoke(self._clock(), "logout")
+                await uow.sessions.update(family, family.generation)
+                await uow.commit()
+        await self._auth_cache.forget_user(principal.user.id)

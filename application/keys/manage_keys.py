@@ -1,0 +1,48 @@
+from datetime import datetime
+
+from application.auth.policy import Clock
+from application.ports.tokens import KeyGenerator, KeyStore
+from domain.keys.model import RotationPolicy, SigningKey
+
+
+class RotateKeys:
+    """Moves the signing keys as far as the timing rules allow; safe to run on a schedule."""
+
+    def __init__(
+        self, store: KeyStore, generate: KeyGenerator, policy: RotationPolicy, clock: Clock
+    ) -> None:
+        self._store, self._generate, self._policy, self._clock = store, generate, policy, clock
+
+    def _make_key(self, now: datetime) -> SigningKey:
+        public, private = self._generate()
+        return SigningKey.new(public, private, now)
+
+    async def __call__(self) -> list[str]:
+        ring = await self._store.load()
+        moves = ring.rotate(self._clock(), self._policy, self._make_key)
+        if moves:
+            await self._store.save(ring)
+        return moves
+
+
+class ListKeys:
+    """Every key with its state and timestamps (private halves never leave the store)."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self._store = store
+
+    async def __call__(self) -> list[SigningKey]:
+        return (await self._store.load()).keys
+
+
+class RevokeKey:
+    """Emergency exit: the key stops signing and verifying at once."""
+
+    def __init__(self, store: KeyStore, clock: Clock) -> None:
+        self._store, self._clock = store, clock
+
+    async def __call__(self, kid: str) -> SigningKey:
+        ring = await self._store.load()
+        key = ring.revoke(kid, self._clock())
+        await self._store.save(ring)
+        return key

@@ -1,0 +1,41 @@
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Sends an e-mail (SES in production; console and a mailbox folder locally)."""
+
+    async def send(self, email: Email) -> None: ...
+
+
+@dataclass(frozen=True)
+class BusMessage:
+    channel: str
+    data: dict[str, Any]
+
+
+class RealtimeBus(Protocol):
+    """Publishes `{channel, data}` to every node; each node delivers to its subscribers."""
+
+    async def publish(self, channel: str, data: dict[str, Any]) -> None: ...
+
+    def listen(self) -> AsyncIterator[BusMessage]:
+        """Every message published after the call, on every channel."""
+        ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+
+class AuthCache(Protocol):
+    """What a node caches about sessions; told at once when a user's sessions change."""
+
+    async def forget_user(self, user_id: str) -> None: ...

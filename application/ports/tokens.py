@@ -1,0 +1,31 @@
+from typing import Any, Protocol
+
+from domain.keys.ring import KeyRing
+
+
+class TokenSigner(Protocol):
+    """Signs JWT claims with the active Ed25519 key (EdDSA)."""
+
+    def sign(self, claims: dict[str, Any], typ: str) -> str: ...
+
+
+class AccessTokenVerifier(Protocol):
+    """Checks an access token's signature, type, audience, issuer and lifetime."""
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """Returns the claims, or raises InvalidAccessToken."""
+        ...
+
+
+class KeyStore(Protocol):
+    """Where the signing keys, private halves included, are kept."""
+
+    async def load(self) -> KeyRing: ...
+
+    async def save(self, ring: KeyRing) -> None: ...
+
+
+class KeyGenerator(Protocol):
+    def __call__(self) -> tuple[bytes, bytes]:
+        """A new Ed25519 key pair as raw (public, private) bytes."""
+        ...

@@ -1,0 +1,49 @@
+from application.auth.policy import AuthPolicy, Clock
+from application.auth.sessions import end_sessions, start_session
+from application.auth.tokens import Authenticated, TokenFactory
+from application.ports.messaging import AuthCache
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.devices.model import parse_platform, validate_device_id
+from domain.transfers.model import InvalidTransferCode, hash_code
+
+
+class RedeemTransferCode:
+    """Moves the account to this phone: tokens here, every older device signed out."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tokens: TokenFactory,
+        policy: AuthPolicy,
+        clock: Clock,
+        auth_cache: AuthCache,
+    ) -> None:
+        self._uow_factory, self._tokens, self._policy = uow_factory, tokens, policy
+        self._clock, self._auth_cache = clock, auth_cache
+
+    async def __call__(self, code: str, device_id: str, platform: str) -> Authenticated:
+        code_hash = hash_code(code)
+        device_id, platform_ = validate_device_id(device_id), parse_platform(platform)
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            transfer = await uow.transfer_codes.get(code_hash)
+            if transfer is None:
+                raise InvalidTransferCode()
+            transfer.redeem(now)
+            await uow.transfer_codes.update(transfer)
+            user = await uow.users.get(transfer.user_id)
+            if user is None:
+                raise InvalidTransferCode()
+            user.ensure_active()
+            await end_sessions(uow, user.id, now, "transferred")
+            for device in await uow.devices.for_user(user.id):
+                if device.device_id != device_id:
+                    device.revoke(now)
+                    await uow.devices.update(device)
+            user.touch(now)
+            await uow.users.update(user)
+            tokens = await start_session(
+                uow, self._tokens, self._policy, user, device_id, platform_, now)
+            await uow.commit()
+        await self._auth_cache.forget_user(user.id)
+        return Authenticated(user, tokens)

@@ -1,0 +1,134 @@
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from domain.shared.errors import Conflict, Forbidden, InvalidInput
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+MIN_PASSWORD, MAX_PASSWORD = 8, 256
+
+
+class UserKind(StrEnum):
+    GUEST = "guest"
+    MEMBER = "member"
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class InvalidEmail(InvalidInput):
+    """The e-mail address is not valid."""
+
+    code = "invalid_email"
+
+
+class WeakPassword(InvalidInput):
+    """Passwords are 8 to 256 characters."""
+
+    code = "invalid_password"
+
+
+class EmailInUse(Conflict):
+    """This e-mail address is already registered."""
+
+    code = "email_in_use"
+
+
+class AlreadyMember(Conflict):
+    """This account is already registered."""
+
+    code = "already_member"
+
+
+class NotAGuest(Forbidden):
+    """Only a guest account can do this."""
+
+    code = "not_a_guest"
+
+
+class UserDisabled(Forbidden):
+    """This account is disabled."""
+
+    code = "account_disabled"
+
+
+def normalize_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise InvalidEmail()
+    return email
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise WeakPassword()
+    return password
+
+
+@dataclass
+class User:
+    """A guest or a member: the same user, whose `kind` changes on upgrade."""
+
+    id: str
+    kind: UserKind
+    created_at: datetime
+    last_seen_at: datetime
+    status: UserStatus = UserStatus.ACTIVE
+    email: str | None = None
+    email_confirmed: bool = False
+    external_id: str | None = None
+    display_name: str | None = None
+    notify_by_email: bool = False
+    version: int = field(default=0, compare=False)
+
+    @classmethod
+    def new_guest(cls, user_id: str, now: datetime) -> "User":
+        return cls(id=user_id, kind=UserKind.GUEST, created_at=now, last_seen_at=now)
+
+    @classmethod
+    def new_member(cls, user_id: str, email: str, external_id: str, now: datetime) -> "User":
+        return cls(
+            id=user_id, kind=UserKind.MEMBER, created_at=now, last_seen_at=now,
+            email=email, external_id=external_id,
+        )
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind is UserKind.GUEST
+
+    def ensure_active(self) -> None:
+        if self.status is UserStatus.DISABLED:
+            raise UserDisabled()
+
+    def upgrade(self, email: str, external_id: str) -> None:
+        """Guest -> member in place: same id, nothing copied."""
+        if not self.is_guest:
+            raise AlreadyMember()
+        self.kind = UserKind.MEMBER
+        self.email = email
+        self.external_id = external_id
+        self.email_confirmed = False
+
+    def confirm_email(self) -> None:
+        self.email_confirmed = True
+
+    def update_profile(self, display_name: str | None, notify_by_email: bool | None) -> None:
+        if display_name is not None:
+            name = display_name.strip()
+            if not 1 <= len(name) <= 64:
+                raise InvalidInput("display_name is 1 to 64 characters")
+            self.display_name = name
+        if notify_by_email is not None:
+            self.notify_by_email = notify_by_email
+
+    def touch(self, now: datetime) -> None:
+        self.last_seen_at = now
+
+    def disable(self) -> None:
+        self.status = UserStatus.DISABLED
+
+    def enable(self) -> None:
+        self.status = UserStatus.ACTIVE
