@@ -1,0 +1,168 @@
+"""EdDSA (Ed25519) JWTs: signing with the active key and a lean, strict verifier.
+
+The verifier does what `jwt.decode` does for this one algorithm, minus its generality:
+header segments are parsed once and remembered, so a verification costs little more than
+the raw Ed25519 check (see docs/performance.md).
+"""
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from domain.keys.model import SigningKey, b64url
+from domain.shared.errors import Unauthorized
+
+MAX_TOKEN_BYTES = 4096
+FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class InvalidToken(Unauthorized):
+    """The token is missing, malformed, expired or not ours."""
+
+    code = "invalid_token"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("invalid token")
+        self.reason = reason
+
+
+class UnknownKid(InvalidToken):
+    """Signed by a key this verifier does not (yet) know."""
+
+
+def generate_ed25519() -> tuple[bytes, bytes]:
+    private = Ed25519PrivateKey.generate()
+    return private.public_key().public_bytes_raw(), private.private_bytes_raw()
+
+
+def _b64decode(segment: str) -> bytes:
+    if not segment or not _B64URL.issuperset(segment):
+        raise InvalidToken("malformed segment")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidToken("malformed segment") from None
+
+
+def _json_segment(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_b64decode(segment))
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidToken("malformed json") from None
+    if not isinstance(value, dict):
+        raise InvalidToken("malformed json")
+    return value
+
+
+class EdDSASigner:
+    """TokenSigner over whatever key is active now (the ring is refreshed elsewhere)."""
+
+    def __init__(self, active_key: Callable[[], SigningKey | None]) -> None:
+        self._active_key = active_key
+        self._private: dict[str, Ed25519PrivateKey] = {}
+        self._headers: dict[tuple[str, str], bytes] = {}
+
+    def sign(self, claims: dict[str, Any], typ: str) -> str:
+        key = self._active_key()
+        if key is None:
+            raise RuntimeError("no active signing key: run `atelier keys rotate`")
+        private = self._private.get(key.kid)
+        if private is None:
+            private = self._private[key.kid] = Ed25519PrivateKey.from_private_bytes(
+                key.private_key)
+        header = self._headers.get((key.kid, typ))
+        if header is None:
+            raw = json.dumps({"alg": "EdDSA", "typ": typ, "kid": key.kid}, separators=(",", ":"))
+            header = self._headers[(key.kid, typ)] = b64url(raw.encode()).encode()
+        payload = b64url(json.dumps(claims, separators=(",", ":")).encode()).encode()
+        signing_input = header + b"." + payload
+        return (signing_input + b"." + b64url(private.sign(signing_input)).encode()).decode()
+
+
+class EdDSAVerifier:
+    """Strict EdDSA JWT verification: algorithm pinned, key looked up by kid only, no
+    jku/x5u/jwk/x5c, no unknown crit, exp/iat/iss/aud/sub required."""
+
+    def __init__(
+        self,
+        public_key: Callable[[str], Ed25519PublicKey | None],
+        issuer: str,
+        audience: str,
+        typ: str | None = None,
+        leeway: float = 30.0,
+        wall: Callable[[], float] = time.time,
+        max_bytes: int = MAX_TOKEN_BYTES,
+    ) -> None:
+        self._public_key = public_key
+        self._issuer, self._audience, self._typ = issuer, audience, typ
+        self._leeway, self._wall, self._max_bytes = leeway, wall, max_bytes
+        self._header_kids: dict[str, str] = {}
+
+    def header_kid(self, header_segment: str) -> str:
+        kid = self._header_kids.get(header_segment)
+        if kid is not None:
+            return kid
+        header = _json_segment(header_segment)
+        if header.get("alg") != "EdDSA":
+            raise InvalidToken("algorithm not allowed")
+        if FORBIDDEN_HEADERS.intersection(header):
+            raise InvalidToken("key-locating headers are not accepted")
+        if "crit" in header:
+            raise InvalidToken("unknown critical header")
+        if self._typ is not None and header.get("typ") != self._typ:
+            raise InvalidToken("wrong token type")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not 1 <= len(kid) <= 128:
+            raise InvalidToken("missing kid")
+        if len(self._header_kids) > 1024:
+            self._header_kids.clear()
+        self._header_kids[header_segment] = kid
+        return kid
+
+    def verify(self, token: str) -> dict[str, Any]:
+        if not isinstance(token, str) or len(token) > self._max_bytes:
+            raise InvalidToken("token too large")
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise InvalidToken("malformed token")
+        header_segment, payload_segment, signature_segment = parts
+        kid = self.header_kid(header_segment)
+        key = self._public_key(kid)
+        if key is None:
+            raise UnknownKid("unknown kid")
+        signature = _b64decode(signature_segment)
+        if len(signature) != 64 or b64url(signature) != signature_segment:
+            raise InvalidToken("malformed signature")
+        try:
+            key.verify(signature, f"{header_segment}.{payload_segment}".encode())
+        except InvalidSignature:
+            raise InvalidToken("bad signature") from None
+        claims = _json_segment(payload_segment)
+        self._check_claims(claims)
+        return claims
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        now = self._wall()
+        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
+        for value in (exp, iat, nbf):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise InvalidToken("missing or malformed time claim")
+        if exp <= now - self._leeway:
+            raise InvalidToken("expired")
+        if iat > now + self._leeway or nbf > now + self._leeway:
+            raise InvalidToken("not yet valid")
+        if claims.get("iss") != self._issuer:
+            raise InvalidToken("wrong issuer")
+        aud = claims.get("aud")
+        if aud != self._audience and not (isinstance(aud, list) and self._audience in aud):
+            raise InvalidToken("wrong audience")
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise InvalidToken("missing subject")

@@ -1,0 +1,64 @@
+"""`atelier`: one command for every deployable and operator task."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from entrypoints.cli import commands
+
+HOST, PORT = "127.0.0.1", 8000
+
+
+def _serve_args(parser: argparse.ArgumentParser, host: str = HOST) -> None:
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=PORT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atelier", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the embedded default: every entrypoint on one port")
+    _serve_args(dev)
+    dev.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    dev.set_defaults(run=commands.dev)
+
+    serve = sub.add_parser("serve", help="run one HTTP entrypoint (what a container runs)")
+    serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway"])
+    _serve_args(serve, host="0.0.0.0")  # noqa: S104 - containers listen on every interface
+    serve.set_defaults(run=commands.serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply every migration").set_defaults(run=commands.db_upgrade)
+
+    keys = sub.add_parser("keys", help="signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("rotate", help="advance the key states as the timing allows "
+                        "(idempotent; run it on a schedule)").set_defaults(run=commands.keys_rotate)
+    keys_sub.add_parser("list", help="every key with its state").set_defaults(
+        run=commands.keys_list)
+    revoke = keys_sub.add_parser("revoke", help="emergency: stop signing and verifying a key")
+    revoke.add_argument("kid")
+    revoke.set_defaults(run=commands.keys_revoke)
+
+    guests = sub.add_parser("guests", help="guest accounts")
+    guests_sub = guests.add_subparsers(dest="guests_command", required=True)
+    guests_sub.add_parser("purge", help="delete guests idle past the limit").set_defaults(
+        run=commands.guests_purge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], Any] = args.run
+    result = run(args)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

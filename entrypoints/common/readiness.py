@@ -1,0 +1,38 @@
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.ports.messaging import RealtimeBus
+
+TIMEOUT = 2.0
+
+
+def readiness_check(
+    engine: AsyncEngine, redis: Any, bus: RealtimeBus | None
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """What /readyz reports: each dependency `ok` or why not."""
+
+    async def check() -> dict[str, Any]:
+        results: dict[str, Any] = {}
+
+        async def database() -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        probes: dict[str, Callable[[], Awaitable[Any]]] = {"database": database}
+        if redis is not None:
+            probes["redis"] = redis.ping
+        for name, probe in probes.items():
+            try:
+                await asyncio.wait_for(probe(), TIMEOUT)
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"unavailable: {type(exc).__name__}"
+        if bus is not None:
+            results["realtime_bus"] = "ok" if bus.healthy else "unavailable: subscription down"
+        return results
+
+    return check

@@ -1,0 +1,78 @@
+"""The mobile API as a Litestar app: `/v1/api/...`, `/.well-known/jwks.json`, health."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.common.di import resolve
+from entrypoints.common.errors import EXCEPTION_HANDLERS
+from entrypoints.common.logging import RequestLogMiddleware
+from entrypoints.common.rate_limit import RateLimitGuard
+from entrypoints.mobile_api.auth import provide_services
+from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.mobile_api.routes.identity import (
+    AccountsController,
+    MeController,
+    SessionsController,
+)
+from entrypoints.mobile_api.routes.realtime import realtime_token
+from entrypoints.mobile_api.routes.system import healthz, jwks, readyz
+from entrypoints.mobile_api.routes.transfers import TransferCodesController
+
+API_PREFIX = "/v1/api"
+
+
+async def rate_limit(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    await RateLimitGuard(connection.app.state.services.rate_limits)(connection, handler)
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Atelier mobile API",
+        version="1.0.0",
+        path=f"{API_PREFIX}/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+    )
+
+
+def api_router() -> Router:
+    return Router(
+        API_PREFIX,
+        route_handlers=[AccountsController, SessionsController, MeController,
+                        TransferCodesController, realtime_token],
+        guards=[rate_limit],
+    )
+
+
+@asynccontextmanager
+async def running(container: MobileContainer, app: Litestar) -> AsyncIterator[None]:
+    container.check_dependencies()
+    await container.init_resources()
+    try:
+        app.state.services = await resolve(container.services)
+        yield
+    finally:
+        await container.shutdown_resources()
+
+
+def create_app(container: MobileContainer) -> Litestar:
+    return Litestar(
+        route_handlers=[api_router(), jwks, healthz, readyz],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestLogMiddleware],
+        openapi_config=openapi_config(),
+        lifespan=[lambda app: running(container, app)],
+    )

@@ -1,0 +1,101 @@
+"""The mobile API's composition root: the only place its adapters are built."""
+
+from dependency_injector import containers, providers
+
+from adapters.crypto.eddsa import EdDSASigner, EdDSAVerifier, generate_ed25519
+from application.auth.authenticate import Authenticate
+from application.auth.policy import AuthPolicy
+from application.auth.principal_cache import CachedAuthenticator
+from application.auth.tokens import TokenFactory
+from application.identity.confirm_email import ConfirmEmail
+from application.identity.create_guest import CreateGuest
+from application.identity.devices import ListDevices, RevokeDevice
+from application.identity.login import Login
+from application.identity.logout import Logout
+from application.identity.merge_guest import MergeGuest
+from application.identity.profile import UpdateProfile
+from application.identity.refresh import RefreshSession
+from application.identity.register import Register
+from application.keys.manage_keys import RotateKeys
+from application.transfers.issue_code import IssueTransferCode
+from application.transfers.redeem_code import RedeemTransferCode
+from domain.shared.clock import utcnow
+from entrypoints.common import builders, resources
+from entrypoints.common.rate_limit import Limit, RateLimits
+from entrypoints.common.readiness import readiness_check
+from entrypoints.common.settings import Settings
+from entrypoints.mobile_api.services import MobileServices
+
+
+def rate_limits(settings: Settings, limiter: object) -> RateLimits:
+    minute, hour = 60.0, 3600.0
+    return RateLimits(
+        limiter=limiter,  # type: ignore[arg-type]
+        default=Limit("ip", settings.rate_limit_default_per_minute, minute),
+        trusted_hops=settings.trusted_proxy_hops,
+        named={
+            "guests": (Limit("guests", settings.rate_limit_guests_per_minute, minute),),
+            "sessions": (Limit("sessions", settings.rate_limit_sessions_per_minute, minute),),
+            "redeem": (
+                Limit("redeem", settings.rate_limit_redeem_per_minute, minute),
+                Limit("redeem", settings.rate_limit_redeem_global_per_hour, hour, global_=True),
+            ),
+        },
+    )
+
+
+class MobileContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Object(utcnow)
+    policy = providers.Singleton(lambda s: s.auth_policy(), settings)
+
+    engine = providers.Resource(resources.open_engine, settings.provided.sql_url)
+    aws = providers.Resource(resources.open_aws, settings)
+    redis = providers.Resource(resources.open_redis, settings.provided.redis_url)
+
+    uow_factory = providers.Singleton(builders.sql_uow_factory, engine)
+    key_store = providers.Resource(builders.build_key_store, settings, aws)
+    rotate_keys = providers.Singleton(
+        RotateKeys, key_store, providers.Object(generate_ed25519),
+        providers.Singleton(lambda s: s.rotation_policy(), settings), clock)
+    keyring = providers.Resource(builders.run_keyring, key_store, settings, rotate_keys)
+    rate_limiter = providers.Singleton(builders.build_rate_limiter, redis)
+    bus = providers.Singleton(builders.build_bus, redis)
+    mailer = providers.Resource(builders.build_mailer, settings, aws)
+    identity = providers.Resource(builders.build_identity, settings, aws, engine, mailer, clock)
+
+    signer = providers.Singleton(EdDSASigner, keyring.provided.active)
+    verifier = providers.Singleton(
+        EdDSAVerifier, keyring.provided.public_key, settings.provided.issuer,
+        providers.Object(AuthPolicy.ACCESS_AUDIENCE), providers.Object("at+jwt"),
+        settings.provided.token_leeway_seconds)
+    tokens = providers.Singleton(TokenFactory, signer, policy)
+    authenticator = providers.Singleton(
+        CachedAuthenticator, providers.Singleton(Authenticate, verifier, uow_factory, clock),
+        settings.provided.auth_cache_seconds)
+
+    services = providers.Singleton(
+        MobileServices,
+        settings=settings,
+        authenticate=authenticator,
+        tokens=tokens,
+        keyring=keyring,
+        rate_limits=providers.Singleton(rate_limits, settings, rate_limiter),
+        readiness=providers.Singleton(readiness_check, engine, redis, bus),
+        create_guest=providers.Singleton(CreateGuest, uow_factory, tokens, policy, clock),
+        register=providers.Singleton(
+            Register, uow_factory, identity, tokens, policy, clock, authenticator),
+        confirm_email=providers.Singleton(ConfirmEmail, uow_factory, identity, authenticator),
+        merge_guest=providers.Singleton(
+            MergeGuest, uow_factory, identity, tokens, policy, clock, authenticator),
+        login=providers.Singleton(Login, uow_factory, identity, tokens, policy, clock),
+        refresh=providers.Singleton(
+            RefreshSession, uow_factory, tokens, policy, clock, authenticator),
+        logout=providers.Singleton(Logout, uow_factory, clock, authenticator),
+        update_profile=providers.Singleton(UpdateProfile, uow_factory, authenticator),
+        list_devices=providers.Singleton(ListDevices, uow_factory),
+        revoke_device=providers.Singleton(RevokeDevice, uow_factory, clock, authenticator),
+        issue_transfer_code=providers.Singleton(IssueTransferCode, uow_factory, policy, clock),
+        redeem_transfer_code=providers.Singleton(
+            RedeemTransferCode, uow_factory, tokens, policy, clock, authenticator),
+    )
