@@ -74,6 +74,8 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = HTTP_CODES.get(status, "error")
+    if status == 400 and "JSON" in str(exc.detail):
+        code = "invalid_json"
     headers = dict(exc.headers or {})
     return Response(error_body(code, str(exc.detail)), status_code=status,
                     headers=headers, media_type=MediaType.JSON)

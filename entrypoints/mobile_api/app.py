@@ -75,4 +75,5 @@ def create_app(container: MobileContainer) -> Litestar:
         middleware=[RequestLogMiddleware],
         openapi_config=openapi_config(),
         lifespan=[lambda app: running(container, app)],
+        logging_config=None,
     )
