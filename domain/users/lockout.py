@@ -20,7 +20,8 @@ class LockoutPolicy:
         """Growing delays: base, 2x base, 4x base ... once `threshold` failures in a row."""
         if failures < self.threshold:
             return timedelta(0)
-        grown: timedelta = self.base_delay * (2 ** (failures - self.threshold))
+        doublings = min(failures - self.threshold, 30)  # past that, max_delay rules anyway
+        grown: timedelta = self.base_delay * (2**doublings)
         return min(grown, self.max_delay)
 
 
