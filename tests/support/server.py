@@ -11,7 +11,7 @@ import uvicorn
 @contextlib.asynccontextmanager
 async def serving(app: Any, ws: str = "wsproto") -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                            ws=ws, http="h11", loop="asyncio")
+                            ws=ws, http="h11", loop="asyncio", proxy_headers=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

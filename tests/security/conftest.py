@@ -1,0 +1,27 @@
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.sql.migrate import upgrade_database
+from tests.support.stack import Stack, running_stack
+
+
+@pytest.fixture
+async def make_stack(tmp_path: Path) -> Callable[..., AbstractAsyncContextManager[Stack]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+    await upgrade_database(url)
+
+    def factory(**overrides: Any) -> AbstractAsyncContextManager[Stack]:
+        return running_stack(tmp_path / "data", url, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+async def stack(make_stack: Callable[..., AbstractAsyncContextManager[Stack]]
+                ) -> AsyncIterator[Stack]:
+    async with make_stack() as running:
+        yield running
