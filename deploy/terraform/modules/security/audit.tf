@@ -59,6 +59,7 @@ resource "aws_cloudtrail" "main" {
 }
 
 resource "aws_guardduty_detector" "main" {
+  #checkov:skip=CKV2_AWS_3:One account per environment, detector enabled here in the environment region; AWS Organizations delegated administration is outside this repository.
   count                        = var.enable_guardduty ? 1 : 0
   enable                       = true
   finding_publishing_frequency = "FIFTEEN_MINUTES"

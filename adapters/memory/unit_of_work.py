@@ -1,0 +1,80 @@
+import asyncio
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.admin import InMemoryAuditLogRepository, InMemoryLocalAdminRepository
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.images import InMemoryImageRepository, InMemoryOutboxRepository
+from adapters.memory.sessions import InMemorySessionRepository, InMemoryTransferCodeRepository
+from adapters.memory.users import (
+    InMemoryDeviceRepository,
+    InMemoryLoginAttemptRepository,
+    InMemoryUserRepository,
+)
+from adapters.memory.workspace import Workspace
+
+
+class InMemoryUnitOfWork:
+    """A serial transaction over an InMemoryDatabase: works on a deep copy, which commit()
+    publishes; leaving without commit() discards it."""
+
+    users: InMemoryUserRepository
+    devices: InMemoryDeviceRepository
+    sessions: InMemorySessionRepository
+    transfer_codes: InMemoryTransferCodeRepository
+    login_attempts: InMemoryLoginAttemptRepository
+    images: InMemoryImageRepository
+    audit: InMemoryAuditLogRepository
+    admins: InMemoryLocalAdminRepository
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+        self._ws = Workspace()
+        self._entered = False
+        self.users = InMemoryUserRepository(self._ws)
+        self.devices = InMemoryDeviceRepository(self._ws)
+        self.sessions = InMemorySessionRepository(self._ws)
+        self.transfer_codes = InMemoryTransferCodeRepository(self._ws)
+        self.login_attempts = InMemoryLoginAttemptRepository(self._ws)
+        self.images = InMemoryImageRepository(self._ws)
+        self.outbox = InMemoryOutboxRepository(self._ws)
+        self.audit = InMemoryAuditLogRepository(self._ws)
+        self.admins = InMemoryLocalAdminRepository(self._ws)
+
+    async def __aenter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("a Unit of Work is used once")
+        self._entered = True
+        task = asyncio.current_task()
+        if task is not None and self._db.holder is task:
+            raise RuntimeError("a Unit of Work inside another on the same task would deadlock")
+        await self._db.lock.acquire()
+        self._db.holder = task
+        self._ws.load(self._db.tables.copy())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._ws.load(None)
+        self._db.holder = None
+        self._db.lock.release()
+
+    async def commit(self) -> None:
+        self._db.tables = self._ws.tables.copy()
+
+    async def rollback(self) -> None:
+        self._ws.load(self._db.tables.copy())
+
+
+class InMemoryUnitOfWorkFactory:
+    """A UnitOfWorkFactory: each call is a new Unit of Work on the same database."""
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self.database = database
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.database)

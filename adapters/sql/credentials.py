@@ -1,0 +1,48 @@
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.local.credentials import LocalCredential
+from adapters.sql.errors import affected_rows
+from adapters.sql.mappers import credential_to_row, row_to_credential
+from adapters.sql.tables import local_credentials
+from adapters.sql.unit_of_work import SessionFactory, make_session_factory
+from domain.shared.errors import Conflict, NotFound
+from domain.users.model import EmailInUse
+
+
+class SqlCredentialStore:
+    """The local identity provider's credentials; each call is its own transaction."""
+
+    def __init__(self, database: AsyncEngine | SessionFactory) -> None:
+        self._session_factory = (
+            make_session_factory(database) if isinstance(database, AsyncEngine) else database)
+
+    async def get(self, email: str) -> LocalCredential | None:
+        async with self._session_factory() as session:
+            result = await session.execute(
+                select(local_credentials).where(local_credentials.c.email == email))
+            row = result.mappings().first()
+            return row_to_credential(row) if row is not None else None
+
+    async def add(self, credential: LocalCredential) -> None:
+        try:
+            async with self._session_factory() as session, session.begin():
+                await session.execute(
+                    insert(local_credentials).values(credential_to_row(credential)))
+        except IntegrityError as error:
+            if await self.get(credential.email) is not None:
+                raise EmailInUse() from error
+            raise Conflict() from error
+
+    async def update(self, credential: LocalCredential) -> None:
+        row = credential_to_row(credential)
+        async with self._session_factory() as session, session.begin():
+            changed = await affected_rows(
+                session,
+                update(local_credentials)
+                .where(local_credentials.c.email == credential.email)
+                .values(row),
+            )
+        if changed == 0:
+            raise NotFound("credential not found")

@@ -1,0 +1,1 @@
+"""Alembic migrations, run by adapters.sql.migrate.upgrade_database."""

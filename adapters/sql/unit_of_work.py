@@ -1,0 +1,93 @@
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
+from adapters.sql.errors import integrity_errors_as_conflicts
+from adapters.sql.images import SqlAlchemyImageRepository, SqlAlchemyOutboxRepository
+from adapters.sql.sessions import SqlAlchemySessionRepository, SqlAlchemyTransferCodeRepository
+from adapters.sql.users import (
+    SqlAlchemyDeviceRepository,
+    SqlAlchemyLoginAttemptRepository,
+    SqlAlchemyUserRepository,
+)
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def make_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class SqlAlchemyUnitOfWork:
+    """One AsyncSession (one transaction) per `async with`; leaving without commit() rolls
+    back."""
+
+    users: SqlAlchemyUserRepository
+    devices: SqlAlchemyDeviceRepository
+    sessions: SqlAlchemySessionRepository
+    transfer_codes: SqlAlchemyTransferCodeRepository
+    login_attempts: SqlAlchemyLoginAttemptRepository
+    images: SqlAlchemyImageRepository
+    outbox: SqlAlchemyOutboxRepository
+    audit: SqlAlchemyAuditLogRepository
+    admins: SqlAlchemyLocalAdminRepository
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a Unit of Work is used once")
+        session = self._session = self._session_factory()
+        self.users = SqlAlchemyUserRepository(session)
+        self.devices = SqlAlchemyDeviceRepository(session)
+        self.sessions = SqlAlchemySessionRepository(session)
+        self.transfer_codes = SqlAlchemyTransferCodeRepository(session)
+        self.login_attempts = SqlAlchemyLoginAttemptRepository(session)
+        self.images = SqlAlchemyImageRepository(session)
+        self.outbox = SqlAlchemyOutboxRepository(session)
+        self.audit = SqlAlchemyAuditLogRepository(session)
+        self.admins = SqlAlchemyLocalAdminRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._active()
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        with integrity_errors_as_conflicts():
+            await self._active().commit()
+
+    async def rollback(self) -> None:
+        await self._active().rollback()
+
+    def _active(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the Unit of Work inside `async with uow:`")
+        return self._session
+
+
+class SqlAlchemyUnitOfWorkFactory:
+    """A UnitOfWorkFactory: each call is a new Unit of Work on the same engine."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self.session_factory = session_factory
+
+    def __call__(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.session_factory)
+
+
+def sql_unit_of_work_factory(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
+    """The UnitOfWorkFactory a composition root hands to the use cases."""
+    return SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))

@@ -1,0 +1,176 @@
+variable "environment" {
+  description = "Environment name (dev, prod): resource names, Parameter Store paths, GitHub environment."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "availability_zones" {
+  description = "The two availability zones of the environment."
+  type        = list(string)
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC."
+  type        = string
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for both AZs (cheaper) instead of one per AZ."
+  type        = bool
+}
+
+variable "route53_zone_name" {
+  description = "Route 53 public hosted zone (must exist), e.g. example.com."
+  type        = string
+}
+
+variable "domain_name" {
+  description = "Public host name of the API, e.g. api.example.com or api.dev.example.com."
+  type        = string
+}
+
+variable "ses_sender" {
+  description = "Sender address of the app's mail, in route53_zone_name."
+  type        = string
+}
+
+variable "cognito_email_via_ses" {
+  description = "Cognito sends its mail through SES (needs SES production access) instead of its built-in sender."
+  type        = bool
+}
+
+variable "admin_allowed_cidrs" {
+  description = "IPv4 CIDRs allowed on the admin API (WAF IP set and the admin API's own allow-list)."
+  type        = list(string)
+}
+
+variable "rate_limit_per_5_minutes" {
+  description = "Requests per client IP per 5 minutes above which WAF blocks the IP."
+  type        = number
+}
+
+variable "cloudfront_price_class" {
+  description = "CloudFront price class."
+  type        = string
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+}
+
+variable "db_engine_version" {
+  description = "PostgreSQL version."
+  type        = string
+}
+
+variable "db_allocated_storage_gb" {
+  description = "Initial RDS storage in GiB."
+  type        = number
+}
+
+variable "db_max_allocated_storage_gb" {
+  description = "RDS storage autoscaling ceiling in GiB."
+  type        = number
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated RDS backups."
+  type        = number
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+}
+
+variable "cache_engine_version" {
+  description = "Redis engine version."
+  type        = string
+}
+
+variable "cache_snapshot_retention_days" {
+  description = "Days of ElastiCache snapshots kept."
+  type        = number
+}
+
+variable "services" {
+  description = "Size and scaling of each ECS service (mobile-api, admin-api, gateway, worker)."
+  type = map(object({
+    cpu           = number
+    memory        = number
+    min_count     = number
+    max_count     = number
+    cpu_target    = number
+    desired_count = number
+  }))
+}
+
+variable "job_cpu" {
+  description = "CPU units of the migrate and scheduled tasks."
+  type        = number
+}
+
+variable "job_memory" {
+  description = "Memory (MiB) of the migrate and scheduled tasks."
+  type        = number
+}
+
+variable "worker_backlog_target" {
+  description = "Visible image jobs the worker autoscaling aims at."
+  type        = number
+}
+
+variable "image_jobs_max_receive_count" {
+  description = "Receives after which an image job is dead-lettered."
+  type        = number
+}
+
+variable "lambda_zip_path" {
+  description = "Cognito trigger package built by deploy/lambda/build.py, relative to this directory."
+  type        = string
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the trigger functions (x86_64 or arm64), matching the wheels in the zip."
+  type        = string
+}
+
+variable "bastion_instance_type" {
+  description = "Instance type of the bastion."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group."
+  type        = number
+}
+
+variable "access_log_expiration_days" {
+  description = "Days access logs and CloudTrail files are kept in the log bucket."
+  type        = number
+}
+
+variable "enable_guardduty" {
+  description = "Create the account's GuardDuty detector in this region (false when another environment in the same account already does)."
+  type        = bool
+}
+
+variable "alarm_emails" {
+  description = "Addresses receiving alarms."
+  type        = list(string)
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) allowed to deploy, from its environment of the same name."
+  type        = string
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the GitHub Actions OIDC provider (output of bootstrap/)."
+  type        = string
+}

@@ -1,0 +1,339 @@
+# ECS Fargate: one long-running service per deployable (mobile-api, admin-api, gateway,
+# worker) and three task families run on demand or on a schedule (migrate, keys-rotate,
+# guests-purge). Every task family has its own execution role (pulls the image, reads
+# exactly its secrets) and its own task role (what the application may call).
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+
+  http_services = toset(["mobile-api", "admin-api", "gateway"])
+  # Image tag suffix: published by the pipeline in Parameter Store (see image_tag below).
+  image_tag = aws_ssm_parameter.image_tag.insecure_value
+
+  http_command = ["--host", "0.0.0.0", "--port", "8000"]
+
+  # Non-secret configuration shared by every task.
+  common_environment = {
+    AWS_REGION                 = local.region
+    ATELIER_PUBLIC_URL         = var.public_url
+    ATELIER_ISSUER             = var.public_url
+    ATELIER_TRUSTED_PROXY_HOPS = "2" # CloudFront -> ALB
+    ATELIER_S3_BUCKET          = var.images_bucket_name
+    ATELIER_SQS_QUEUE_URL      = var.queue_url
+    ATELIER_SES_SENDER         = var.ses_sender
+  }
+
+  keystore_environment = {
+    ATELIER_KEYSTORE           = "secretsmanager"
+    ATELIER_KEYSTORE_SECRET_ID = var.signing_keys_secret_arn
+  }
+
+  cognito_environment = {
+    ATELIER_IDENTITY_PROVIDER    = "cognito"
+    ATELIER_COGNITO_USER_POOL_ID = var.user_pool_id
+    ATELIER_COGNITO_CLIENT_ID    = var.cognito_client_id
+  }
+
+  tasks = {
+    "mobile-api" = {
+      target      = "mobile-api"
+      command     = concat(["serve", "mobile-api"], local.http_command)
+      cpu         = var.services["mobile-api"].cpu
+      memory      = var.services["mobile-api"].memory
+      workload    = "mobile-api"
+      environment = merge(local.keystore_environment, local.cognito_environment, {
+        # Returned by POST /v1/api/realtime/token; WebSockets pass through CloudFront.
+        ATELIER_REALTIME_URL = "${replace(var.public_url, "https://", "wss://")}/v1/realtime"
+      })
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+        REDIS_URL    = var.redis_url_secret_arn
+      }
+    }
+    "admin-api" = {
+      target   = "admin-api"
+      command  = concat(["serve", "admin-api"], local.http_command)
+      cpu      = var.services["admin-api"].cpu
+      memory   = var.services["admin-api"].memory
+      workload = "admin-api"
+      environment = merge(local.keystore_environment, local.cognito_environment, {
+        ATELIER_ADMIN_ALLOWED_CIDRS = join(",", var.admin_allowed_cidrs)
+        ATELIER_ADMIN_JWKS_URL      = var.cognito_jwks_url
+        ATELIER_ADMIN_ISSUER        = var.cognito_issuer
+      })
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+        REDIS_URL    = var.redis_url_secret_arn
+      }
+    }
+    "gateway" = {
+      target   = "gateway"
+      command  = concat(["serve", "gateway"], local.http_command)
+      cpu      = var.services["gateway"].cpu
+      memory   = var.services["gateway"].memory
+      workload = "gateway"
+      environment = {
+        # Through CloudFront (the ALB accepts nothing else); cached by the gateway.
+        ATELIER_JWKS_URL = "${var.public_url}/.well-known/jwks.json"
+      }
+      secrets = {
+        REDIS_URL = var.redis_url_secret_arn
+      }
+    }
+    "worker" = {
+      target      = "worker"
+      command     = ["worker"]
+      cpu         = var.services["worker"].cpu
+      memory      = var.services["worker"].memory
+      workload    = "worker"
+      environment = {}
+      secrets = {
+        DATABASE_URL   = var.database_url_secret_arn
+        REDIS_URL      = var.redis_url_secret_arn
+        OPENAI_API_KEY = var.openai_api_key_secret_arn
+      }
+    }
+    "migrate" = {
+      target      = "migrate"
+      command     = ["db", "upgrade"]
+      cpu         = var.job_cpu
+      memory      = var.job_memory
+      workload    = "jobs"
+      environment = {}
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+      }
+    }
+    "keys-rotate" = {
+      target      = "migrate"
+      command     = ["keys", "rotate"]
+      cpu         = var.job_cpu
+      memory      = var.job_memory
+      workload    = "jobs"
+      environment = local.keystore_environment
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+      }
+    }
+    "guests-purge" = {
+      target      = "migrate"
+      command     = ["guests", "purge"]
+      cpu         = var.job_cpu
+      memory      = var.job_memory
+      workload    = "jobs"
+      environment = {}
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+      }
+    }
+  }
+
+  http_task_names  = [for k in keys(local.tasks) : k if contains(local.http_services, k)]
+  other_task_names = [for k in keys(local.tasks) : k if !contains(local.http_services, k)]
+}
+
+# ---------------------------------------------------------------------------------------
+# Registry and cluster
+
+resource "aws_ecr_repository" "this" {
+  name                 = var.name
+  image_tag_mutability = "IMMUTABLE"
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecr_lifecycle_policy" "this" {
+  repository = aws_ecr_repository.this.name
+
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "Keep the most recent images"
+      selection = {
+        tagStatus   = "any"
+        countType   = "imageCountMoreThan"
+        countNumber = var.ecr_keep_images
+      }
+      action = { type = "expire" }
+    }]
+  })
+}
+
+# The pipeline writes the tag suffix it pushed (the git SHA) here after each build; new
+# task definition revisions created by Terraform use it, so an apply never rolls an
+# image back. Terraform only sets the first value.
+resource "aws_ssm_parameter" "image_tag" {
+  #checkov:skip=CKV2_AWS_34:An image tag (git SHA) is not confidential.
+  name        = "/atelier/${var.environment}/deploy/image-tag"
+  description = "Image tag suffix currently deployed (<target>-<suffix> in ECR)"
+  type        = "String"
+  value       = var.initial_image_tag
+  tags        = var.tags
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enhanced"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
+resource "aws_cloudwatch_log_group" "task" {
+  for_each          = local.tasks
+  name              = "/ecs/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------------------------------
+# Task definitions
+
+locals {
+  container_base = {
+    for k, t in local.tasks : k => {
+      name                   = k
+      image                  = "${aws_ecr_repository.this.repository_url}:${t.target}-${local.image_tag}"
+      essential              = true
+      command                = t.command
+      user                   = "10001:10001"
+      readonlyRootFilesystem = true
+      privileged             = false
+      stopTimeout            = 120
+      environment            = [for name, value in merge(local.common_environment, t.environment) : { name = name, value = value }]
+      secrets                = [for name, arn in t.secrets : { name = name, valueFrom = arn }]
+      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      linuxParameters        = { initProcessEnabled = true }
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.task[k].name
+          awslogs-region        = local.region
+          awslogs-stream-prefix = "ecs"
+        }
+      }
+    }
+  }
+
+  # HTTP services: port 8000 and a liveness check on /healthz (readiness is the ALB's).
+  http_container_settings = {
+    portMappings = [{ containerPort = 8000, protocol = "tcp", name = "http" }]
+    healthCheck = {
+      command     = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+      interval    = 15
+      timeout     = 5
+      retries     = 3
+      startPeriod = 30
+    }
+  }
+
+  container_definitions = merge(
+    { for k in local.http_task_names : k => jsonencode([merge(local.container_base[k], local.http_container_settings)]) },
+    { for k in local.other_task_names : k => jsonencode([local.container_base[k]]) },
+  )
+}
+
+resource "aws_ecs_task_definition" "this" {
+  for_each                 = local.tasks
+  family                   = "${var.name}-${each.key}"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = each.value.cpu
+  memory                   = each.value.memory
+  execution_role_arn       = aws_iam_role.execution[each.key].arn
+  task_role_arn            = aws_iam_role.task[each.key].arn
+  container_definitions    = local.container_definitions[each.key]
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  # The root filesystem is read-only; /tmp is a task-local ephemeral volume.
+  volume {
+    name = "tmp"
+  }
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------------------
+# Services
+
+resource "aws_ecs_service" "this" {
+  for_each                           = var.services
+  name                               = each.key
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.this[each.key].arn
+  desired_count                      = each.value.desired_count
+  launch_type                        = "FARGATE"
+  platform_version                   = "LATEST"
+  propagate_tags                     = "SERVICE"
+  enable_ecs_managed_tags            = true
+  enable_execute_command             = false
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  health_check_grace_period_seconds  = contains(local.http_services, each.key) ? 30 : null
+  wait_for_steady_state              = false
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.app_subnet_ids
+    security_groups  = [var.workload_security_group_ids[each.key]]
+    assign_public_ip = false
+  }
+
+  dynamic "load_balancer" {
+    for_each = contains(local.http_services, each.key) ? [var.target_group_arns[each.key]] : []
+
+    content {
+      target_group_arn = load_balancer.value
+      container_name   = each.key
+      container_port   = 8000
+    }
+  }
+
+  tags = var.tags
+
+  # The pipeline rolls new task definition revisions; autoscaling owns the task count.
+  lifecycle {
+    ignore_changes = [task_definition, desired_count]
+  }
+}

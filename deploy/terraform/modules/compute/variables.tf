@@ -1,0 +1,196 @@
+variable "name" {
+  description = "Name prefix of every resource of this environment, e.g. atelier-prod."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name (dev, prod); part of the Parameter Store paths."
+  type        = string
+}
+
+variable "services" {
+  description = "Size and scaling of each long-running ECS service (keys: mobile-api, admin-api, gateway, worker)."
+  type = map(object({
+    cpu           = number
+    memory        = number
+    min_count     = number
+    max_count     = number
+    cpu_target    = number
+    desired_count = number
+  }))
+
+  validation {
+    condition     = toset(keys(var.services)) == toset(["mobile-api", "admin-api", "gateway", "worker"])
+    error_message = "services must define exactly mobile-api, admin-api, gateway and worker."
+  }
+}
+
+variable "job_cpu" {
+  description = "CPU units of the one-off and scheduled tasks (migrate, keys rotate, guests purge)."
+  type        = number
+}
+
+variable "job_memory" {
+  description = "Memory (MiB) of the one-off and scheduled tasks."
+  type        = number
+}
+
+variable "worker_backlog_target" {
+  description = "Visible messages in the image-jobs queue the worker autoscaling aims at."
+  type        = number
+}
+
+variable "initial_image_tag" {
+  description = "Image tag suffix used until the pipeline publishes one (the parameter /atelier/<env>/deploy/image-tag)."
+  type        = string
+}
+
+variable "ecr_keep_images" {
+  description = "Number of images kept in ECR before the oldest expire."
+  type        = number
+}
+
+variable "vpc_id" {
+  description = "VPC of the tasks and bastion."
+  type        = string
+}
+
+variable "app_subnet_ids" {
+  description = "Private application subnets (tasks, bastion)."
+  type        = list(string)
+}
+
+variable "workload_security_group_ids" {
+  description = "Security group of each workload, from the network module."
+  type        = map(string)
+}
+
+variable "target_group_arns" {
+  description = "Target group ARN of each HTTP service, from the edge module."
+  type        = map(string)
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key (logs, ECR, secrets, S3, SQS)."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of the ECS log groups."
+  type        = number
+}
+
+variable "database_url_secret_arn" {
+  description = "ARN of the DATABASE_URL secret."
+  type        = string
+}
+
+variable "redis_url_secret_arn" {
+  description = "ARN of the REDIS_URL secret."
+  type        = string
+}
+
+variable "openai_api_key_secret_arn" {
+  description = "ARN of the OPENAI_API_KEY secret."
+  type        = string
+}
+
+variable "signing_keys_secret_arn" {
+  description = "ARN of the signing key ring secret (ATELIER_KEYSTORE_SECRET_ID)."
+  type        = string
+}
+
+variable "images_bucket_name" {
+  description = "Name of the images bucket."
+  type        = string
+}
+
+variable "images_bucket_arn" {
+  description = "ARN of the images bucket."
+  type        = string
+}
+
+variable "queue_url" {
+  description = "URL of the image-jobs queue."
+  type        = string
+}
+
+variable "queue_arn" {
+  description = "ARN of the image-jobs queue."
+  type        = string
+}
+
+variable "queue_name" {
+  description = "Name of the image-jobs queue (worker autoscaling metric)."
+  type        = string
+}
+
+variable "ses_identity_arn" {
+  description = "ARN of the SES identity the worker sends from."
+  type        = string
+}
+
+variable "ses_configuration_set_name" {
+  description = "SES configuration set the worker's mail goes through."
+  type        = string
+}
+
+variable "ses_sender" {
+  description = "Sender address of the app's mail (ATELIER_SES_SENDER)."
+  type        = string
+}
+
+variable "user_pool_id" {
+  description = "Cognito user pool id."
+  type        = string
+}
+
+variable "user_pool_arn" {
+  description = "Cognito user pool ARN."
+  type        = string
+}
+
+variable "cognito_client_id" {
+  description = "Cognito app client of the mobile API."
+  type        = string
+}
+
+variable "cognito_issuer" {
+  description = "Issuer of the Cognito pool's tokens (ATELIER_ADMIN_ISSUER)."
+  type        = string
+}
+
+variable "cognito_jwks_url" {
+  description = "JWKS URL of the Cognito pool (ATELIER_ADMIN_JWKS_URL)."
+  type        = string
+}
+
+variable "public_url" {
+  description = "Public base URL of the API, e.g. https://api.example.com (ATELIER_PUBLIC_URL, ATELIER_ISSUER)."
+  type        = string
+}
+
+variable "admin_allowed_cidrs" {
+  description = "CIDRs allowed on the admin API (ATELIER_ADMIN_ALLOWED_CIDRS), also enforced by WAF."
+  type        = list(string)
+}
+
+variable "keys_rotate_schedule" {
+  description = "EventBridge schedule of `atelier keys rotate`."
+  type        = string
+}
+
+variable "guests_purge_schedule" {
+  description = "EventBridge schedule of `atelier guests purge`."
+  type        = string
+}
+
+variable "bastion_instance_type" {
+  description = "Instance type of the bastion (SSM Session Manager port forwarding to RDS)."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of the module."
+  type        = map(string)
+}

@@ -1,0 +1,69 @@
+variable "name" {
+  description = "Name prefix of every resource of this environment, e.g. atelier-prod."
+  type        = string
+}
+
+variable "lambda_zip_path" {
+  description = "Path of the Cognito trigger package built by deploy/lambda/build.py (deploy/lambda/build/cognito_triggers.zip)."
+  type        = string
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of the trigger functions."
+  type        = string
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the trigger functions (must match the wheels in the zip)."
+  type        = string
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of each trigger (caps database connections from Lambda)."
+  type        = number
+}
+
+variable "app_subnet_ids" {
+  description = "Private application subnets the trigger functions run in (they reach RDS)."
+  type        = list(string)
+}
+
+variable "lambda_security_group_id" {
+  description = "Security group of the trigger functions."
+  type        = string
+}
+
+variable "database_url_secret_arn" {
+  description = "ARN of the DATABASE_URL secret (post confirmation upserts the user row)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key (log groups, environment variables, secret decryption)."
+  type        = string
+}
+
+variable "ses_identity_arn" {
+  description = "SES identity Cognito sends its mail through."
+  type        = string
+}
+
+variable "ses_sender" {
+  description = "From address of Cognito's mail (confirmation codes)."
+  type        = string
+}
+
+variable "cognito_email_via_ses" {
+  description = "Send Cognito mail through the SES identity (true, needs SES production access) or Cognito's built-in sender (false, 50 mails a day)."
+  type        = bool
+}
+
+variable "log_retention_days" {
+  description = "Retention of the trigger log groups."
+  type        = number
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of the module."
+  type        = map(string)
+}
