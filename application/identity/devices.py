@@ -1,7 +1,7 @@
 from application.auth.policy import Clock
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.devices.model import Device
+from domain.devices.model import Device, validate_device_id
 from domain.shared.errors import NotFound
 
 
@@ -29,7 +29,7 @@ class RevokeDevice:
         self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
 
     async def __call__(self, user_id: str, device_id: str) -> None:
-        now = self._clock()
+        device_id, now = validate_device_id(device_id), self._clock()
         async with self._uow_factory() as uow:
             device = await uow.devices.get(user_id, device_id)
             if device is None or not device.active:

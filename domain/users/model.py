@@ -57,7 +57,7 @@ class UserDisabled(Forbidden):
 
 def normalize_email(raw: str) -> str:
     email = raw.strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not email.isprintable() or not EMAIL_RE.match(email):
         raise InvalidEmail()
     return email
 
@@ -118,8 +118,8 @@ class User:
     def update_profile(self, display_name: str | None, notify_by_email: bool | None) -> None:
         if display_name is not None:
             name = display_name.strip()
-            if not 1 <= len(name) <= 64:
-                raise InvalidInput("display_name is 1 to 64 characters")
+            if not 1 <= len(name) <= 64 or not name.isprintable():
+                raise InvalidInput("display_name is 1 to 64 printable characters")
             self.display_name = name
         if notify_by_email is not None:
             self.notify_by_email = notify_by_email

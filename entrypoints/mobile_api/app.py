@@ -23,11 +23,13 @@ from entrypoints.mobile_api.routes.identity import (
     MeController,
     SessionsController,
 )
+from entrypoints.mobile_api.routes.images import ImagesController, signed_file
 from entrypoints.mobile_api.routes.realtime import realtime_token
 from entrypoints.mobile_api.routes.system import healthz, jwks, readyz
 from entrypoints.mobile_api.routes.transfers import TransferCodesController
 
 API_PREFIX = "/v1/api"
+MAX_BODY_BYTES = 1 << 20
 
 
 async def rate_limit(
@@ -51,7 +53,7 @@ def api_router() -> Router:
     return Router(
         API_PREFIX,
         route_handlers=[AccountsController, SessionsController, MeController,
-                        TransferCodesController, realtime_token],
+                        TransferCodesController, realtime_token, ImagesController, signed_file],
         guards=[rate_limit],
     )
 
@@ -62,7 +64,9 @@ async def running(container: MobileContainer, app: Litestar) -> AsyncIterator[No
     await container.init_resources()
     try:
         app.state.services = await resolve(container.services)
-        yield
+        relay = await resolve(container.outbox_relay)
+        async with relay.running():  # image.requested -> the job queue
+            yield
     finally:
         await container.shutdown_resources()
 
@@ -76,4 +80,5 @@ def create_app(container: MobileContainer) -> Litestar:
         openapi_config=openapi_config(),
         lifespan=[lambda app: running(container, app)],
         logging_config=None,
+        request_max_body_size=MAX_BODY_BYTES,
     )
