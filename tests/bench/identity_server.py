@@ -1,0 +1,29 @@
+"""The mobile API as production runs it (uvicorn, uvloop, httptools, one worker), plus a
+bare litestar route on the same server, for tests/bench/bench_identity.py."""
+
+import os
+import sys
+
+import uvicorn
+from litestar import get
+
+from entrypoints.common.settings import Settings
+from entrypoints.mobile_api.app import create_app
+from entrypoints.mobile_api.container import MobileContainer
+
+
+@get("/bench/bare", sync_to_thread=False)
+def bare() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def main() -> None:
+    app = create_app(MobileContainer(settings=Settings()))
+    app.register(bare)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
+                http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("ATELIER_LOG_LEVEL", "WARNING")
+    main()
