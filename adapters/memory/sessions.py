@@ -37,9 +37,6 @@ class InMemorySessionRepository:
         if current.revoked_at is not None:
             # Revocation is sticky: a racing rotation never brings a family back.
             stored.revoked_at, stored.revoked_reason = current.revoked_at, current.revoked_reason
-        for digest in current.issued_hashes:
-            if digest not in stored.issued_hashes:
-                stored.issued_hashes.insert(0, digest)
         self._record_hashes(stored)
         tables.sessions[family.id] = stored
 
@@ -52,11 +49,9 @@ class InMemorySessionRepository:
         return copy.deepcopy(live)
 
     def _record_hashes(self, family: RefreshFamily) -> None:
-        for digest in (family.current_hash, family.previous_hash):
-            if digest is not None and digest not in family.issued_hashes:
-                family.issued_hashes.append(digest)
-        for digest in family.issued_hashes:
+        for digest in family.unrecorded_hashes:
             self._ws.tables.token_hashes.setdefault(digest, family.id)
+        family.unrecorded_hashes.clear()
 
 
 class InMemoryTransferCodeRepository:

@@ -1,7 +1,6 @@
 """Rows <-> domain objects, explicitly; the domain never sees SQLAlchemy."""
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -66,7 +65,7 @@ def family_to_row(family: RefreshFamily) -> Row:
     }
 
 
-def row_to_family(row: RowMapping, issued_hashes: Sequence[str]) -> RefreshFamily:
+def row_to_family(row: RowMapping) -> RefreshFamily:
     nonce = row["rotation_nonce"]
     return RefreshFamily(
         id=row["id"], user_id=row["user_id"], device_id=row["device_id"],
@@ -75,7 +74,7 @@ def row_to_family(row: RowMapping, issued_hashes: Sequence[str]) -> RefreshFamil
         previous_hash=row["previous_hash"],
         rotation_nonce=bytes(nonce) if nonce is not None else None,
         rotated_at=row["rotated_at"], revoked_at=row["revoked_at"],
-        revoked_reason=row["revoked_reason"], issued_hashes=list(issued_hashes),
+        revoked_reason=row["revoked_reason"],
     )
 
 

@@ -1,5 +1,3 @@
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +37,7 @@ class SqlAlchemySessionRepository:
     async def add(self, family: RefreshFamily) -> None:
         with integrity_errors_as_conflicts():
             await self._session.execute(insert(families).values(family_to_row(family)))
-            await self._record_hashes(family, known=set())
+            await self._record_hashes(family)
 
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:
         row = family_to_row(family)
@@ -59,10 +57,8 @@ class SqlAlchemySessionRepository:
         )
         if changed == 0:
             raise ConcurrentUpdate()
-        known = await self._session.scalars(
-            select(tokens.c.hash).where(tokens.c.family_id == family.id))
         with integrity_errors_as_conflicts():
-            await self._record_hashes(family, known=set(known))
+            await self._record_hashes(family)
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[RefreshFamily]:
         return await self._load(
@@ -74,41 +70,21 @@ class SqlAlchemySessionRepository:
     async def _load(self, *where: ColumnElement[bool]) -> list[RefreshFamily]:
         result = await self._session.execute(
             select(families).where(*where).order_by(families.c.created_at, families.c.id))
-        rows = list(result.mappings())
-        if not rows:
-            return []
-        issued = await self._issued_hashes(row["id"] for row in rows)
-        return [row_to_family(row, issued[row["id"]]) for row in rows]
+        return [row_to_family(row) for row in result.mappings()]
 
-    async def _issued_hashes(self, family_ids: Iterable[str]) -> dict[str, list[str]]:
-        result = await self._session.execute(
-            select(tokens.c.family_id, tokens.c.hash)
-            .where(tokens.c.family_id.in_(list(family_ids)))
-            .order_by(tokens.c.generation, tokens.c.issued_at)
-        )
-        issued: dict[str, list[str]] = defaultdict(list)
-        for family_id, digest in result:
-            issued[family_id].append(digest)
-        return issued
-
-    async def _record_hashes(self, family: RefreshFamily, known: set[str]) -> None:
-        hashes = list(family.issued_hashes)
-        for digest in (family.previous_hash, family.current_hash):
-            if digest is not None and digest not in hashes:
-                hashes.append(digest)
-        new_rows: list[dict[str, Any]] = []
-        for position, digest in enumerate(hashes):
-            if digest in known:
-                continue
-            known.add(digest)
-            issued_at = family.rotated_at if digest == family.current_hash else None
-            new_rows.append({
-                "hash": digest, "family_id": family.id,
-                "generation": position if digest != family.current_hash else family.generation,
-                "issued_at": issued_at or family.created_at,
-            })
-        if new_rows:
-            await self._session.execute(insert(tokens), new_rows)
+    async def _record_hashes(self, family: RefreshFamily) -> None:
+        """Only what this family issued since it was loaded: a refresh stays O(1) however
+        long the family has lived."""
+        if not family.unrecorded_hashes:
+            return
+        generation = family.generation - len(family.unrecorded_hashes) + 1
+        rows: list[dict[str, Any]] = [
+            {"hash": digest, "family_id": family.id, "generation": generation + offset,
+             "issued_at": family.rotated_at or family.created_at}
+            for offset, digest in enumerate(family.unrecorded_hashes)
+        ]
+        await self._session.execute(insert(tokens), rows)
+        family.unrecorded_hashes.clear()
 
 
 class SqlAlchemyTransferCodeRepository:

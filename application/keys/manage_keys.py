@@ -1,8 +1,11 @@
 from datetime import datetime
 
 from application.auth.policy import Clock
+from application.ports.messaging import RealtimeBus
 from application.ports.tokens import KeyGenerator, KeyStore
 from domain.keys.model import RotationPolicy, SigningKey
+
+KEYS_CHANNEL = "internal:keys"
 
 
 class RotateKeys:
@@ -36,13 +39,16 @@ class ListKeys:
 
 
 class RevokeKey:
-    """Emergency exit: the key stops signing and verifying at once."""
+    """Emergency exit: the key stops signing and verifying at once; with a bus, every
+    gateway is told (`key.revoked` on KEYS_CHANNEL) and closes the sockets it opened."""
 
-    def __init__(self, store: KeyStore, clock: Clock) -> None:
-        self._store, self._clock = store, clock
+    def __init__(self, store: KeyStore, clock: Clock, bus: RealtimeBus | None = None) -> None:
+        self._store, self._clock, self._bus = store, clock, bus
 
     async def __call__(self, kid: str) -> SigningKey:
         ring = await self._store.load()
         key = ring.revoke(kid, self._clock())
         await self._store.save(ring)
+        if self._bus is not None:
+            await self._bus.publish(KEYS_CHANNEL, {"type": "key.revoked", "kid": key.kid})
         return key

@@ -60,7 +60,9 @@ class RefreshFamily:
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
-    issued_hashes: list[str] = field(default_factory=list, compare=False)
+    # Hashes issued since this object was loaded; the repository records and clears them
+    # (every hash ever issued must still find its family, to detect reuse).
+    unrecorded_hashes: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def start(
@@ -70,7 +72,7 @@ class RefreshFamily:
         digest = hash_token(token)
         family = cls(
             id=family_id, user_id=user_id, device_id=device_id, created_at=now,
-            expires_at=now + lifetime, current_hash=digest, issued_hashes=[digest],
+            expires_at=now + lifetime, current_hash=digest, unrecorded_hashes=[digest],
         )
         return family, token
 
@@ -100,7 +102,7 @@ class RefreshFamily:
             self.current_hash = hash_token(successor)
             self.rotated_at = now
             self.generation += 1
-            self.issued_hashes.append(self.current_hash)
+            self.unrecorded_hashes.append(self.current_hash)
             return successor
         if (
             digest == self.previous_hash

@@ -21,12 +21,23 @@ async def _resolved(args: argparse.Namespace | None = None) -> Settings:
     return await resolve_settings(_settings(args))
 
 
-def _uvicorn(app: object, host: str, port: int) -> None:
+def _uvicorn(app: object, host: str, port: int, **options: object) -> None:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_config=None, ws="wsproto", http="httptools",
                 loop="uvloop", timeout_graceful_shutdown=20, proxy_headers=False,
-                server_header=False)
+                server_header=False, **options)
+
+
+def _gateway_options(settings: Settings) -> dict[str, object]:
+    """Protocol-level keepalive pings and the inbound frame limit, enforced by uvicorn."""
+    return {
+        "ws_ping_interval": settings.gateway_ping_interval_seconds,
+        "ws_ping_timeout": settings.gateway_ping_timeout_seconds,
+        "ws_max_size": settings.gateway_max_inbound_bytes,
+        "ws_per_message_deflate": False,
+        "backlog": 4096,
+    }
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -58,6 +69,18 @@ def serve(args: argparse.Namespace) -> int:
         from entrypoints.mobile_api.container import MobileContainer
 
         app = create_app(MobileContainer(settings=settings))
+    elif args.entrypoint == "gateway":
+        from entrypoints.edge_gateway.app import create_app as create_gateway_app
+        from entrypoints.edge_gateway.container import GatewayContainer
+
+        _uvicorn(create_gateway_app(GatewayContainer(settings=settings)), args.host, args.port,
+                 **_gateway_options(settings))
+        return 0
+    elif args.entrypoint == "admin-api":
+        from entrypoints.admin_api.app import create_app as create_admin_app
+        from entrypoints.admin_api.container import AdminContainer
+
+        app = create_admin_app(AdminContainer(settings=settings))
     else:
         raise SystemExit(f"{args.entrypoint} is not built yet")
     _uvicorn(app, args.host, args.port)
@@ -86,7 +109,10 @@ async def _key_use_case(name: str, *call_args: str) -> object:
             return await RotateKeys(store, generate_ed25519, settings.rotation_policy(), utcnow)()
         if name == "list":
             return await ListKeys(store)()
-        return await RevokeKey(store, utcnow)(*call_args)
+        # With Redis, every gateway hears of the revocation at once and closes its sockets.
+        async with asynccontextmanager(resources.open_redis)(settings.redis_url) as redis:
+            bus = builders.build_bus(redis) if redis is not None else None
+            return await RevokeKey(store, utcnow, bus)(*call_args)
 
 
 async def keys_rotate(args: argparse.Namespace) -> int:
@@ -121,3 +147,69 @@ async def guests_purge(args: argparse.Namespace) -> int:
             builders.sql_uow_factory(engine), settings.auth_policy(), utcnow)()
         print(f"purged {purged} idle guest(s)")
     return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+    import sys
+
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("the passwords differ")
+    if not password:
+        raise SystemExit("no password given")
+    return password
+
+
+async def admin_create(args: argparse.Namespace) -> int:
+    from adapters.crypto.argon2_hasher import Argon2PasswordHasher
+    from adapters.sql.engine import is_sqlite
+    from adapters.sql.migrate import upgrade_database
+    from application.admin.acting import Acting
+    from application.admin.local_admins import CreateLocalAdmin
+    from domain.admins.model import AdminIdentity, AdminSource
+    from domain.shared.clock import utcnow
+    from domain.shared.errors import DomainError
+    from entrypoints.common import builders, resources
+
+    password = _read_password(args)
+    settings = await _resolved(args)
+    if is_sqlite(settings.sql_url):
+        # The embedded default: the database may not exist before the first `atelier dev`.
+        await upgrade_database(settings.sql_url)
+    hasher = Argon2PasswordHasher(settings.password_hash_time_cost,
+                                  settings.password_hash_memory_kib)
+    operator = os.environ.get("USER") or "operator"
+    async with asynccontextmanager(resources.open_engine)(settings.sql_url) as engine:
+        create = CreateLocalAdmin(builders.sql_uow_factory(engine), hasher, utcnow)
+        try:
+            admin = await create(Acting(AdminIdentity(operator, AdminSource.CLI)),
+                                 args.email, password)
+        except DomainError as error:
+            raise SystemExit(f"not created: {error.message}") from None
+    print(f"admin {admin.email} created ({admin.id})")
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from entrypoints.image_worker.main import run_worker
+
+    configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
+
+    async def main() -> int:
+        return await run_worker(await _resolved(args))
+
+    return asyncio.run(main())
+
+
+def demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from entrypoints.cli.demo import run_demo
+
+    return asyncio.run(run_demo(args.base_url, args.timeout))

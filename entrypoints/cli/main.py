@@ -30,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_args(serve, host="0.0.0.0")  # noqa: S104 - containers listen on every interface
     serve.set_defaults(run=commands.serve)
 
+    worker = sub.add_parser("worker", help="run the image worker (SQS consumer in production)")
+    worker.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    worker.set_defaults(run=commands.worker)
+
+    demo = sub.add_parser("demo", help="play a phone against a running stack, step by step")
+    demo.add_argument("--base-url", default=f"http://{HOST}:{PORT}")
+    demo.add_argument("--timeout", type=float, default=60.0, help="seconds per step")
+    demo.set_defaults(run=commands.demo)
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration").set_defaults(run=commands.db_upgrade)
@@ -43,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="emergency: stop signing and verifying a key")
     revoke.add_argument("kid")
     revoke.set_defaults(run=commands.keys_revoke)
+
+    admin = sub.add_parser("admin", help="local admins of the embedded default")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_sub.add_parser(
+        "create", help="create a local admin (prompts for the password)")
+    create.add_argument("email")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input instead of prompting")
+    create.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    create.set_defaults(run=commands.admin_create)
 
     guests = sub.add_parser("guests", help="guest accounts")
     guests_sub = guests.add_subparsers(dest="guests_command", required=True)

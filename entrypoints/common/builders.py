@@ -7,12 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.crypto.keyring_cache import KeyRingCache
 from adapters.memory.bus import InMemoryRealtimeBus
+from application.identity.triggers import RecordConfirmedSignUp, ScreenSignUp
 from application.keys.manage_keys import RotateKeys
 from application.ports.identity import IdentityProvider
+from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
 from application.ports.messaging import Mailer, RealtimeBus
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.users.signup import SignUpPolicy, parse_domains
 from entrypoints.common.resources import AwsClients
 from entrypoints.common.settings import Settings
 
@@ -99,4 +102,76 @@ async def build_identity(
         time_cost=settings.password_hash_time_cost,
         memory_cost=settings.password_hash_memory_kib, type=Type.ID)
     store = SqlCredentialStore(make_session_factory(engine))
-    return LocalIdentityProvider(store, mailer, clock, hasher=hasher)
+    screen, record = sign_up_triggers(settings, engine, clock)
+
+    async def on_confirmed(email: str, subject: str) -> None:
+        await record(email, subject)
+
+    # The Cognito triggers' logic, called in-process (entrypoints/lambdas in production).
+    return LocalIdentityProvider(store, mailer, clock, hasher=hasher,
+                                 on_sign_up=screen, on_confirmed=on_confirmed)
+
+
+def sign_up_triggers(
+    settings: Settings, engine: AsyncEngine, clock: Any
+) -> tuple[ScreenSignUp, RecordConfirmedSignUp]:
+    policy = SignUpPolicy(parse_domains(settings.blocked_email_domains))
+    return ScreenSignUp(policy), RecordConfirmedSignUp(sql_uow_factory(engine), clock)
+
+
+async def build_job_queue(settings: Settings, aws: AwsClients) -> AsyncIterator[JobQueue]:
+    """SQS when a queue URL is set; otherwise the durable local queue under the data dir."""
+    if settings.sqs_queue_url:
+        from adapters.aws.sqs_job_queue import SqsJobQueue
+
+        yield await SqsJobQueue.connect(
+            await aws.client("sqs"), settings.sqs_queue_url, settings.sqs_dlq_url,
+            settings.job_visibility_timeout_seconds)
+        return
+    from adapters.local.job_queue import SqliteJobQueue
+
+    queue = SqliteJobQueue(
+        settings.data_dir / "queue.sqlite3", settings.job_visibility_timeout_seconds,
+        settings.job_max_receives)
+    try:
+        yield queue
+    finally:
+        queue.close()
+
+
+async def build_object_store(settings: Settings, aws: AwsClients) -> ObjectStore:
+    """S3 when a bucket is set; otherwise files under the data dir with signed URLs."""
+    if settings.s3_bucket:
+        from adapters.aws.s3_object_store import S3ObjectStore
+
+        return S3ObjectStore(await aws.client("s3"), settings.s3_bucket)
+    from adapters.local.object_store import FilesystemObjectStore, load_or_create_secret
+
+    secret = load_or_create_secret(settings.data_dir / "url-signing.key")
+    return FilesystemObjectStore(settings.data_dir / "objects", secret, settings.public_url or "")
+
+
+def signed_reader(store: ObjectStore) -> SignedObjectReader | None:
+    """The store that serves its own signed links (the filesystem one), if that is it."""
+    from adapters.local.object_store import FilesystemObjectStore
+
+    return store if isinstance(store, FilesystemObjectStore) else None
+
+
+async def build_generator(settings: Settings) -> AsyncIterator[ImageGenerator]:
+    """OpenAI when asked for (or when a key is set); otherwise the local Pillow generator."""
+    kind = settings.image_generator or ("openai" if settings.openai_api_key else "local")
+    if kind == "openai":
+        from adapters.openai.image_generator import OpenAIImageGenerator, make_client
+
+        if not settings.openai_api_key:
+            raise ValueError("set OPENAI_API_KEY to use the OpenAI image generator")
+        client = make_client(settings.openai_base_url, settings.openai_timeout_seconds)
+        try:
+            yield OpenAIImageGenerator(client, settings.openai_api_key)
+        finally:
+            await client.aclose()
+        return
+    from adapters.local.image_generator import LocalImageGenerator
+
+    yield LocalImageGenerator(settings.local_generator_delay_seconds)

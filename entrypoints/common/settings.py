@@ -8,6 +8,8 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.auth.policy import AuthPolicy
+from application.images.policy import ImagePolicy
+from domain.images.quota import DailyQuota
 from domain.keys.model import RotationPolicy
 from domain.users.lockout import LockoutPolicy
 
@@ -71,6 +73,55 @@ class Settings(BaseSettings):
     # mail
     ses_sender: str | None = None
 
+    # images: storage, queue, generator (unset: files, a local durable queue, Pillow)
+    s3_bucket: str | None = None
+    sqs_queue_url: str | None = None
+    sqs_dlq_url: str | None = None  # default: the queue's redrive policy target
+    image_generator: Literal["local", "openai"] | None = None  # default: openai with a key
+    openai_base_url: str = "https://api.openai.com"
+    openai_timeout_seconds: float = 120.0
+    local_generator_delay_seconds: float = 0.0
+    image_quota_guest_per_day: int = 10
+    image_quota_member_per_day: int = 50
+    image_url_ttl_seconds: int = 300
+    job_visibility_timeout_seconds: float = 60.0
+    job_max_receives: int = 5  # SQS: the redrive policy's maxReceiveCount
+    job_retry_base_seconds: float = 2.0
+    job_retry_cap_seconds: float = 300.0
+    worker_concurrency: int = 4
+    worker_wait_seconds: float = 20.0
+    outbox_poll_seconds: float = 1.0
+
+    # sign-up screening (Cognito pre sign-up trigger, and the local provider's hook)
+    blocked_email_domains: str = ""  # comma-separated, e.g. "mailinator.com,yopmail.com"
+
+    # admin API (`/v1/api/admin`)
+    admin_allowed_cidrs: str = "127.0.0.0/8,::1/128"  # comma-separated
+    admin_auth: Literal["local", "cognito"] = "local"
+    admin_token_ttl_seconds: int = 900
+    admin_group: str = "admins"
+    admin_cognito_client_ids: str | None = None  # comma-separated; default cognito_client_id
+    admin_cognito_issuer: str | None = None  # default: the user pool's AWS issuer
+    admin_cognito_jwks_url: str | None = None  # default: <issuer>/.well-known/jwks.json
+
+    # edge gateway (`/v1/realtime`)
+    jwks_url: str | None = None  # default: <public_url or issuer>/.well-known/jwks.json
+    jwks_refetch_cooldown_seconds: float = 30.0
+    jwks_timeout_seconds: float = 5.0
+    jwks_max_bytes: int = 65536
+    gateway_token_leeway_seconds: float = 5.0
+    gateway_max_connections: int = 20000
+    gateway_handshakes_per_second: float = 500.0
+    gateway_handshake_burst: int = 1000
+    gateway_send_queue_size: int = 64
+    gateway_max_inbound_bytes: int = 4096
+    gateway_ping_interval_seconds: float = 20.0
+    gateway_ping_timeout_seconds: float = 20.0
+    gateway_max_connection_age_seconds: float = 3600.0
+    gateway_bus_backoff_seconds: float = 0.5
+    gateway_bus_max_backoff_seconds: float = 10.0
+    realtime_bus_prefix: str = "atelier:rt:"  # Redis channel prefix; isolates environments
+
     def auth_policy(self) -> AuthPolicy:
         return AuthPolicy(
             issuer=self.issuer,
@@ -85,14 +136,45 @@ class Settings(BaseSettings):
             ),
         )
 
+    def image_policy(self) -> ImagePolicy:
+        return ImagePolicy(
+            quota=DailyQuota(guest=self.image_quota_guest_per_day,
+                             member=self.image_quota_member_per_day),
+            url_ttl_seconds=self.image_url_ttl_seconds,
+            visibility_timeout=self.job_visibility_timeout_seconds,
+            max_receives=self.job_max_receives,
+            retry_base_seconds=self.job_retry_base_seconds,
+            retry_cap_seconds=self.job_retry_cap_seconds,
+        )
+
     def rotation_policy(self) -> RotationPolicy:
         return RotationPolicy(
             jwks_max_age=timedelta(seconds=self.jwks_max_age_seconds),
             margin=timedelta(seconds=self.key_margin_seconds),
-            longest_token_lifetime=timedelta(seconds=self.access_token_ttl_seconds),
+            # The longest-lived token a key signs: access tokens, or 60 s connection tokens.
+            longest_token_lifetime=max(
+                timedelta(seconds=self.access_token_ttl_seconds),
+                AuthPolicy().connection_token_ttl),
             leeway=timedelta(seconds=self.token_leeway_seconds),
             rotate_every=timedelta(days=self.key_rotate_every_days),
         )
+
+    @property
+    def gateway_jwks_url(self) -> str:
+        if self.jwks_url:
+            return self.jwks_url
+        return f"{(self.public_url or self.issuer).rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def cognito_issuer(self) -> str:
+        if self.admin_cognito_issuer:
+            return self.admin_cognito_issuer
+        pool = self.cognito_user_pool_id or ""
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{pool}"
+
+    @property
+    def cognito_jwks_url(self) -> str:
+        return self.admin_cognito_jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
 
     @property
     def sql_url(self) -> str:

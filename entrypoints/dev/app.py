@@ -6,7 +6,7 @@ forwards by path prefix (most specific first) and runs every app's lifespan.
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,10 +19,14 @@ from entrypoints.mobile_api.container import MobileContainer
 class PathDispatcher:
     """ASGI app: `(prefix, app)` routes like the ALB's path rules, plus a default app."""
 
-    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], default: ASGIApp) -> None:
+    def __init__(
+        self, routes: Sequence[tuple[str, ASGIApp]], default: ASGIApp,
+        background: Sequence[Callable[[], contextlib.AbstractAsyncContextManager[Any]]] = (),
+    ) -> None:
         self._routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self._default = default
         self._apps = [app for _, app in self._routes] + [default]
+        self._background = background  # e.g. the image worker: started after the apps
 
     def _pick(self, path: str) -> ASGIApp:
         for prefix, app in self._routes:
@@ -42,6 +46,8 @@ class PathDispatcher:
         try:
             for app in self._apps:
                 await stack.enter_async_context(_lifespan_of(app, scope))
+            for start in self._background:
+                await stack.enter_async_context(start())
         except Exception as exc:
             await stack.aclose()
             await send({"type": "lifespan.startup.failed", "message": repr(exc)})
@@ -77,7 +83,49 @@ async def _lifespan_of(app: ASGIApp, scope: Scope) -> Any:
         await task
 
 
+@contextlib.asynccontextmanager
+async def running_worker(container: Any) -> Any:
+    """The image worker as a background task: resources up, worker running, drained on exit."""
+    from entrypoints.common.di import resolve
+
+    container.check_dependencies()
+    await container.init_resources()
+    try:
+        worker = await resolve(container.worker)
+        async with worker.running():
+            yield
+    finally:
+        await container.shutdown_resources()
+
+
 def create_dev_app(settings: Settings) -> PathDispatcher:
-    mobile = create_mobile_app(MobileContainer(settings=settings))
-    routes: list[tuple[str, ASGIApp]] = []
-    return PathDispatcher(routes, default=mobile)
+    from dependency_injector import providers
+
+    from adapters.memory.bus import InMemoryRealtimeBus
+    from entrypoints.admin_api.app import ADMIN_PREFIX
+    from entrypoints.admin_api.app import create_app as create_admin_app
+    from entrypoints.admin_api.container import AdminContainer
+    from entrypoints.edge_gateway.app import REALTIME_PATH
+    from entrypoints.edge_gateway.app import create_app as create_gateway_app
+    from entrypoints.edge_gateway.container import GatewayContainer
+    from entrypoints.image_worker.container import WorkerContainer
+
+    mobile_container = MobileContainer(settings=settings)
+    gateway_container = GatewayContainer(settings=settings)
+    admin_container = AdminContainer(settings=settings)
+    worker_container = WorkerContainer(settings=settings)
+    if not settings.redis_url:
+        # One in-memory bus for the whole process: what the origin publishes reaches the
+        # sockets of the gateway mounted beside it.
+        shared_bus = InMemoryRealtimeBus()
+        mobile_container.bus.override(providers.Object(shared_bus))
+        gateway_container.bus.override(providers.Object(shared_bus))
+        admin_container.bus.override(providers.Object(shared_bus))
+        worker_container.bus.override(providers.Object(shared_bus))
+    mobile = create_mobile_app(mobile_container)
+    routes: list[tuple[str, ASGIApp]] = [(REALTIME_PATH, create_gateway_app(gateway_container))]
+    routes.append((ADMIN_PREFIX, create_admin_app(admin_container)))
+    # The image worker (and its notification relay) runs in this process, as in production
+    # it runs as its own service.
+    return PathDispatcher(routes, default=mobile,
+                          background=[lambda: running_worker(worker_container)])

@@ -1,0 +1,154 @@
+"""`atelier demo`: a phone's day against a running stack, each step timed.
+
+guest -> realtime socket -> generate -> `image.ready` arrives -> download -> upgrade ->
+transfer to a new device. Exits non-zero at the first step that fails.
+"""
+
+import asyncio
+import json
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+
+API = "/v1/api"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+T = TypeVar("T")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def _device() -> str:
+    return "DEMO-" + secrets.token_hex(10).upper()
+
+
+def _check(response: httpx.Response, status: int) -> dict[str, Any]:
+    if response.status_code != status:
+        raise DemoFailed(f"{response.request.method} {response.request.url.path} answered "
+                         f"{response.status_code}, not {status}: {response.text[:300]}")
+    return response.json() if response.content else {}
+
+
+class Demo:
+    def __init__(self, client: httpx.AsyncClient, timeout: float) -> None:
+        self.client, self.timeout = client, timeout
+        self.step = 0
+        self.started = time.perf_counter()
+
+    async def run(self, name: str, action: Callable[[], Awaitable[T]]) -> T:
+        self.step += 1
+        began = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(action(), self.timeout)
+        except TimeoutError:
+            raise DemoFailed(f"step {self.step} ({name}) took longer than {self.timeout} s") \
+                from None
+        elapsed = (time.perf_counter() - began) * 1000
+        print(f"  {self.step}. {name:<44} {elapsed:8.1f} ms", flush=True)
+        return result
+
+
+async def play(base_url: str, step_timeout: float) -> None:
+    import websockets
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=step_timeout) as client:
+        demo = Demo(client, step_timeout)
+        phone = _device()
+        print(f"atelier demo against {base_url}")
+
+        guest = await demo.run("create a guest", lambda: _post(client, "/guests", {
+            "device_id": phone, "platform": "ios"}, 201))
+        tokens = guest["tokens"]
+
+        def auth() -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+        realtime = await demo.run("get a realtime token", lambda: _post(
+            client, "/realtime/token", None, 200, auth()))
+        socket = await demo.run("open the realtime socket", lambda: websockets.connect(
+            f"{realtime['url']}?token={realtime['token']}", open_timeout=step_timeout))
+        try:
+            accepted = await demo.run("request an image", lambda: _post(
+                client, "/images", {"prompt": "a lighthouse in a storm, oil on canvas",
+                                    "quality": "low"}, 202,
+                {**auth(), "Idempotency-Key": secrets.token_hex(8)}))
+            image_id = accepted["id"]
+
+            async def image_ready() -> dict[str, Any]:
+                async for frame in socket:
+                    message = json.loads(frame)
+                    data = message.get("data", message)
+                    if data.get("type") == "image.ready" and data.get("id") == image_id:
+                        return dict(data)
+                raise DemoFailed("the realtime socket closed before image.ready")
+
+            ready = await demo.run("receive image.ready on the socket", image_ready)
+        finally:
+            await socket.close()
+
+        async def download() -> int:
+            url = str(ready.get("url") or "")
+            if url.startswith("/"):
+                url = base_url.rstrip("/") + url
+            if not url:
+                shown = _check(await client.get(f"{API}/images/{image_id}", headers=auth()), 200)
+                url = shown["url"]
+            picture = await client.get(url)
+            if picture.status_code != 200 or not picture.content.startswith(PNG_SIGNATURE):
+                raise DemoFailed(f"download answered {picture.status_code}, not a PNG")
+            return len(picture.content)
+
+        size = await demo.run("download the picture", download)
+        print(f"     ({size:,} bytes of PNG)")
+
+        email = f"demo-{secrets.token_hex(4)}@example.com"
+        upgraded = await demo.run("upgrade the guest to a member", lambda: _post(
+            client, "/accounts", {"email": email, "password": secrets.token_urlsafe(12),
+                                  "device_id": phone, "platform": "ios"}, 201, auth()))
+        if upgraded["user"]["id"] != guest["user"]["id"]:
+            raise DemoFailed("the upgrade changed the user id")
+        tokens = upgraded["tokens"]
+
+        issued = await demo.run("issue a transfer code", lambda: _post(
+            client, "/transfer-codes", None, 201, auth()))
+        new_phone = _device()
+        moved = await demo.run("redeem it on a new phone", lambda: _post(
+            client, "/transfer-codes/redeem", {"code": issued["code"], "device_id": new_phone,
+                                               "platform": "android"}, 200))
+        listed = await demo.run("list images on the new phone", lambda: _get(
+            client, "/images", {"Authorization": f"Bearer {moved['tokens']['access_token']}"}))
+        if image_id not in [item["id"] for item in listed["items"]]:
+            raise DemoFailed("the image did not move with the account")
+        total = (time.perf_counter() - demo.started) * 1000
+        print(f"done: every step passed in {total:.0f} ms")
+
+
+async def _post(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any] | None, status: int,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return _check(await client.post(f"{API}{path}", json=body, headers=headers), status)
+
+
+async def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    return _check(await client.get(f"{API}{path}", headers=headers), 200)
+
+
+async def run_demo(base_url: str, step_timeout: float = 60.0) -> int:
+    try:
+        await play(base_url, step_timeout)
+    except DemoFailed as failure:
+        print(f"FAILED: {failure}", file=sys.stderr, flush=True)
+        return 1
+    except (httpx.HTTPError, OSError) as error:
+        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return 1
+    except Exception as error:  # the websocket library's handshake errors among others
+        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return 1
+    return 0

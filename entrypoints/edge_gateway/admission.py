@@ -1,0 +1,64 @@
+"""Who may open a socket: node limits first (cheap), then the connection token."""
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from adapters.crypto.eddsa import EdDSAVerifier, InvalidToken, UnknownKid
+
+MAX_CHANNELS = 16
+
+
+class Refetcher(Protocol):
+    async def refresh_for(self, kid: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Admitted:
+    kid: str
+    channels: tuple[str, ...]
+
+
+class TokenBucket:
+    """Node-wide handshake rate: `rate` per second with bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int, monotonic: Any = time.monotonic) -> None:
+        self._rate, self._burst, self._now = rate, float(burst), monotonic
+        self._tokens, self._stamp = float(burst), monotonic()
+
+    def take(self) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = self._now()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self._rate
+
+
+def honoured_channels(claims: dict[str, Any]) -> tuple[str, ...]:
+    """The token's channels a token may grant: its own `user:{sub}` and `broadcast`."""
+    requested = claims.get("channels")
+    if not isinstance(requested, list) or len(requested) > MAX_CHANNELS:
+        raise InvalidToken("malformed channels claim")
+    allowed = {f"user:{claims['sub']}", "broadcast"}
+    return tuple(sorted({c for c in requested if isinstance(c, str) and c in allowed}))
+
+
+class TokenAdmission:
+    """Verifies a connection token locally; an unknown kid may refetch the JWKS once."""
+
+    def __init__(self, verifier: EdDSAVerifier, jwks: Refetcher) -> None:
+        self._verifier, self._jwks = verifier, jwks
+
+    async def admit(self, token: str) -> Admitted:
+        try:
+            claims = self._verifier.verify(token)
+        except UnknownKid:
+            kid = self._verifier.header_kid(token.split(".", 1)[0])
+            if not await self._jwks.refresh_for(kid):
+                raise
+            claims = self._verifier.verify(token)
+        kid = self._verifier.header_kid(token.split(".", 1)[0])
+        return Admitted(kid, honoured_channels(claims))

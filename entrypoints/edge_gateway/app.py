@@ -1,0 +1,70 @@
+"""The edge gateway as a Litestar app: `GET /v1/realtime?token=...` (WebSocket), health."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Response, asgi, get
+from litestar.datastructures import State
+from litestar.types import Receive, Scope, Send
+
+from entrypoints.common.di import resolve
+from entrypoints.common.errors import EXCEPTION_HANDLERS, error_body
+from entrypoints.edge_gateway.container import GatewayContainer
+from entrypoints.edge_gateway.gateway import Gateway
+from entrypoints.edge_gateway.logs import redact_tokens_in_server_logs
+
+REALTIME_PATH = "/v1/realtime"
+
+
+@asgi(REALTIME_PATH, is_mount=False, copy_scope=False)
+async def realtime(scope: Scope, receive: Receive, send: Send) -> None:
+    gateway: Gateway = scope["litestar_app"].state.gateway
+    if scope["type"] == "websocket":
+        await gateway.handle(scope, receive, send)
+        return
+    response = Response(error_body("upgrade_required", "this is a WebSocket endpoint"),
+                        status_code=426, media_type=MediaType.JSON,
+                        headers={"Upgrade": "websocket"})
+    await response.to_asgi_response(scope["litestar_app"], None)(scope, receive, send)  # type: ignore[arg-type]
+
+
+@get(["/healthz", f"{REALTIME_PATH}/healthz"], tags=["system"], summary="Alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(["/readyz", f"{REALTIME_PATH}/readyz"], tags=["system"],
+     summary="Bus subscription alive, keys loaded, accepting sockets")
+async def readyz(state: State) -> Response[dict[str, Any]]:
+    gateway: Gateway = state.gateway
+    checks = gateway.readiness()
+    ready = all(v == "ok" for v in checks.values())
+    return Response({"status": "ok" if ready else "unavailable", "checks": checks,
+                     "connections": gateway.connections},
+                    status_code=200 if ready else 503, media_type=MediaType.JSON,
+                    headers={"Cache-Control": "no-store"})
+
+
+@asynccontextmanager
+async def running(container: GatewayContainer, app: Litestar) -> AsyncIterator[None]:
+    container.check_dependencies()
+    await container.init_resources()
+    try:
+        gateway: Gateway = await resolve(container.gateway)
+        async with gateway.running():
+            app.state.gateway = gateway
+            yield
+    finally:
+        await container.shutdown_resources()
+
+
+def create_app(container: GatewayContainer) -> Litestar:
+    redact_tokens_in_server_logs()
+    return Litestar(
+        route_handlers=[realtime, healthz, readyz],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lambda app: running(container, app)],
+        openapi_config=None,
+        logging_config=None,
+    )

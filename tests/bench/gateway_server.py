@@ -1,0 +1,29 @@
+"""The gateway app under uvicorn exactly as `atelier serve gateway` runs it, optionally with
+token verification replaced by a no-op, for the handshake-rate bench."""
+
+import argparse
+
+from dependency_injector import providers
+
+from entrypoints.cli.commands import _gateway_options, _uvicorn
+from entrypoints.common.settings import Settings
+from entrypoints.edge_gateway.admission import Admitted
+from entrypoints.edge_gateway.app import create_app
+from entrypoints.edge_gateway.container import GatewayContainer
+
+
+class NoVerification:
+    async def admit(self, token: str) -> Admitted:
+        return Admitted("none", ("broadcast",))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--no-verify", action="store_true")
+    args = parser.parse_args()
+    settings = Settings()
+    container = GatewayContainer(settings=settings)
+    if args.no_verify:
+        container.admission.override(providers.Object(NoVerification()))
+    _uvicorn(create_app(container), "127.0.0.1", args.port, **_gateway_options(settings))
