@@ -19,6 +19,7 @@ from application.ports.identity import (
 )
 from domain.shared.errors import NotFound
 from domain.users.model import EmailInUse, WeakPassword
+from domain.users.signup import EmailDomainNotAllowed
 
 
 class CognitoIdentityProvider:
@@ -70,6 +71,9 @@ class CognitoIdentityProvider:
                 raise EmailInUse() from None
             if code == "InvalidPasswordException":
                 raise WeakPassword() from None
+            if code == "UserLambdaValidationException":
+                # The pre sign-up trigger refused the address (entrypoints/lambdas).
+                raise EmailDomainNotAllowed() from None
             raise
         subject: str = response["UserSub"]
         return subject

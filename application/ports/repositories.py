@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Protocol
 
+from application.ports.admin import UserQuery
 from domain.devices.model import Device
+from domain.images.model import ImageJob, ImageStatus
 from domain.sessions.model import RefreshFamily
 from domain.transfers.model import TransferCode
 from domain.users.lockout import LoginAttempts
@@ -20,6 +22,11 @@ class UserRepository(Protocol):
         """Deletes the user with its devices, sessions and transfer codes."""
         ...
     async def idle_guests(self, last_seen_before: datetime, limit: int) -> list[User]: ...
+    async def search(
+        self, query: UserQuery, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[User]:
+        """Newest first (created_at, id), strictly after the cursor `after`."""
+        ...
 
 
 class DeviceRepository(Protocol):
@@ -60,3 +67,28 @@ class ImageRepository(Protocol):
         ...
 
     async def count_for_user(self, user_id: str) -> int: ...
+
+    async def get(self, image_id: str) -> ImageJob | None: ...
+
+    async def get_for_update(self, image_id: str) -> ImageJob | None:
+        """The job, locked until the transaction ends (PostgreSQL: FOR UPDATE)."""
+        ...
+
+    async def get_by_idempotency_key(self, user_id: str, key: str) -> ImageJob | None: ...
+
+    async def add(self, job: ImageJob) -> None: ...
+
+    async def update(self, job: ImageJob) -> None: ...
+
+    async def count_created_since(self, user_id: str, since: datetime) -> int:
+        """Every job the user requested since `since`, deleted ones included."""
+        ...
+
+    async def page_for_user(
+        self, user_id: str, limit: int, before: tuple[datetime, str] | None
+    ) -> list[ImageJob]:
+        """The user's visible jobs, newest first, strictly older than `before`
+        (created_at, id)."""
+        ...
+
+    async def list_by_status(self, status: ImageStatus, limit: int) -> list[ImageJob]: ...

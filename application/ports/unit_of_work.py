@@ -2,6 +2,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.admin import AuditLogRepository, LocalAdminRepository
+from application.ports.images import OutboxRepository
 from application.ports.repositories import (
     DeviceRepository,
     ImageRepository,
@@ -22,6 +24,9 @@ class UnitOfWork(Protocol):
     transfer_codes: TransferCodeRepository
     login_attempts: LoginAttemptRepository
     images: ImageRepository
+    outbox: OutboxRepository
+    audit: AuditLogRepository
+    admins: LocalAdminRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

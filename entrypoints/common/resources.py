@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.sql.engine import create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.engine import create_engine
 from entrypoints.common.settings import Settings
 
 
@@ -78,3 +78,20 @@ async def resolve_settings(settings: Settings) -> Settings:
     resolved = await resolve_references(
         references, session, settings.aws_endpoint_url, settings.aws_region)
     return settings.model_copy(update=resolved)
+
+
+async def follow_ended_sessions(bus: Any, cache: Any) -> AsyncIterator[None]:
+    """Background task for the life of the app: forgets users whose sessions ended
+    elsewhere (`internal:auth` on the realtime bus)."""
+    import asyncio
+
+    from application.auth.session_events import follow_ended_sessions as follow
+
+    task = asyncio.create_task(follow(bus, cache))
+    await asyncio.sleep(0)  # let it subscribe before the app takes requests
+    try:
+        yield None
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

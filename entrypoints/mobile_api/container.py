@@ -16,11 +16,17 @@ from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
+from application.images.delete_image import DeleteImage
+from application.images.get_image import GetImage
+from application.images.list_images import ListImages
+from application.images.relay_outbox import RelayOutbox, to_job_queue
+from application.images.request_image import RequestImage
 from application.keys.manage_keys import RotateKeys
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
 from domain.shared.clock import utcnow
 from entrypoints.common import builders, resources
+from entrypoints.common.background import OutboxRelayRunner, WakeupEvent
 from entrypoints.common.rate_limit import Limit, RateLimits
 from entrypoints.common.readiness import readiness_check
 from entrypoints.common.settings import Settings
@@ -64,6 +70,16 @@ class MobileContainer(containers.DeclarativeContainer):
     mailer = providers.Resource(builders.build_mailer, settings, aws)
     identity = providers.Resource(builders.build_identity, settings, aws, engine, mailer, clock)
 
+    image_policy = providers.Singleton(lambda s: s.image_policy(), settings)
+    job_queue = providers.Resource(builders.build_job_queue, settings, aws)
+    object_store = providers.Resource(builders.build_object_store, settings, aws)
+    relay_wakeup = providers.Singleton(WakeupEvent)
+    outbox_relay = providers.Singleton(
+        OutboxRelayRunner,
+        providers.Singleton(RelayOutbox, uow_factory, providers.Singleton(to_job_queue, job_queue),
+                            clock),
+        relay_wakeup, settings.provided.outbox_poll_seconds)
+
     signer = providers.Singleton(EdDSASigner, keyring.provided.active)
     verifier = providers.Singleton(
         EdDSAVerifier, keyring.provided.public_key, settings.provided.issuer,
@@ -73,6 +89,8 @@ class MobileContainer(containers.DeclarativeContainer):
     authenticator = providers.Singleton(
         CachedAuthenticator, providers.Singleton(Authenticate, verifier, uow_factory, clock),
         settings.provided.auth_cache_seconds)
+    # Sessions ended by another process (the admin API disabling a user) are forgotten here.
+    ended_sessions = providers.Resource(resources.follow_ended_sessions, bus, authenticator)
 
     services = providers.Singleton(
         MobileServices,
@@ -98,4 +116,10 @@ class MobileContainer(containers.DeclarativeContainer):
         issue_transfer_code=providers.Singleton(IssueTransferCode, uow_factory, policy, clock),
         redeem_transfer_code=providers.Singleton(
             RedeemTransferCode, uow_factory, tokens, policy, clock, authenticator),
+        request_image=providers.Singleton(
+            RequestImage, uow_factory, image_policy, clock, relay_wakeup),
+        get_image=providers.Singleton(GetImage, uow_factory, object_store, image_policy),
+        list_images=providers.Singleton(ListImages, uow_factory, object_store, image_policy),
+        delete_image=providers.Singleton(DeleteImage, uow_factory, object_store, clock),
+        signed_files=providers.Singleton(builders.signed_reader, object_store),
     )

@@ -1,0 +1,49 @@
+from application.admin.acting import Acting
+from application.admin.users import UnknownUser
+from application.auth.policy import Clock
+from application.identity.devices import UnknownDevice
+from application.ports.messaging import AuthCache
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.devices.model import Device
+
+
+class ListUserDevices:
+    """Every device a user has been bound to, revoked ones included."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, user_id: str) -> list[Device]:
+        async with self._uow_factory() as uow:
+            if await uow.users.get(user_id) is None:
+                raise UnknownUser()
+            return await uow.devices.for_user(user_id)
+
+
+class RevokeUserDevice:
+    """Signs one of a user's devices out: its sessions end and its tokens stop working."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth_cache: AuthCache) -> None:
+        self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
+
+    async def __call__(self, acting: Acting, user_id: str, device_id: str) -> Device:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            device = await uow.devices.get(user_id, device_id)
+            if device is None or not device.active:
+                raise UnknownDevice()
+            device.revoke(now)
+            await uow.devices.update(device)
+            ended = 0
+            for family in await uow.sessions.live_for_user(user_id, now):
+                if family.device_id == device_id:
+                    generation = family.generation
+                    family.revoke(now, "device_revoked")
+                    await uow.sessions.update(family, generation)
+                    ended += 1
+            await uow.audit.append(acting.entry(
+                "device.revoked", "device", f"{user_id}/{device_id}", now,
+                user_id=user_id, sessions_ended=ended))
+            await uow.commit()
+        await self._auth_cache.forget_user(user_id)
+        return device

@@ -1,0 +1,59 @@
+"""Ports of the admin API: its audit log, local admins, password hashing, admin tokens."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.admins.model import AdminIdentity, AuditEntry, LocalAdmin
+from domain.users.model import UserKind, UserStatus
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Admin search: every given field must match; `email` matches a prefix."""
+
+    email: str | None = None
+    user_id: str | None = None
+    kind: UserKind | None = None
+    status: UserStatus | None = None
+
+
+UserCursor = tuple[datetime, str]
+"""(created_at, id) of the last user of a page; the next page starts strictly after it."""
+
+
+class AuditLogRepository(Protocol):
+    """Append-only: entries are added and read, never changed or removed."""
+
+    async def append(self, entry: AuditEntry) -> None: ...
+
+    async def page(
+        self, limit: int, before: int | None = None, action: str | None = None,
+        target_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first; `before` is the `seq` of the last entry already seen."""
+        ...
+
+
+class LocalAdminRepository(Protocol):
+    async def get(self, admin_id: str) -> LocalAdmin | None: ...
+    async def get_by_email(self, email: str) -> LocalAdmin | None: ...
+    async def add(self, admin: LocalAdmin) -> None:
+        """Raises Conflict when the e-mail is taken."""
+        ...
+    async def update(self, admin: LocalAdmin) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    """argon2id in every adapter; hashing runs off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class AdminTokenVerifier(Protocol):
+    """A bearer token -> the admin behind it (local EdDSA token or a Cognito access
+    token of an `admins` member); raises Unauthorized or NotAnAdmin."""
+
+    async def verify(self, token: str) -> AdminIdentity: ...

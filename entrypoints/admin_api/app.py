@@ -1,0 +1,92 @@
+"""The admin API as a Litestar app under `/v1/api/admin`, behind its network allow-list."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router, get
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.admin_api.auth import provide_acting, provide_services
+from entrypoints.admin_api.container import AdminContainer
+from entrypoints.admin_api.network import AllowList, AllowListGate
+from entrypoints.admin_api.routes.audit import audit_log
+from entrypoints.admin_api.routes.keys import KeysController
+from entrypoints.admin_api.routes.realtime import broadcast
+from entrypoints.admin_api.routes.sessions import login
+from entrypoints.admin_api.routes.users import UsersController
+from entrypoints.common.di import resolve
+from entrypoints.common.errors import EXCEPTION_HANDLERS
+from entrypoints.common.logging import RequestLogMiddleware
+from entrypoints.common.rate_limit import RateLimitGuard
+
+ADMIN_PREFIX = "/v1/api/admin"
+HEALTH_PATH = f"{ADMIN_PREFIX}/healthz"
+
+
+async def rate_limit(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    await RateLimitGuard(connection.app.state.services.rate_limits)(connection, handler)
+
+
+@get("/healthz", tags=["system"], summary="Alive (open to the load balancer)",
+     opt={"skip_rate_limit": True})
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Atelier admin API",
+        version="1.0.0",
+        path=f"{ADMIN_PREFIX}/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+        security=[{"bearer": []}],
+    )
+
+
+def admin_router() -> Router:
+    authenticated = Router(
+        "/", route_handlers=[UsersController, KeysController, broadcast, audit_log],
+        dependencies={"admin": Provide(provide_acting)}, security=[{"bearer": []}])
+    return Router(ADMIN_PREFIX, route_handlers=[login, healthz, authenticated],
+                  guards=[rate_limit])
+
+
+@asynccontextmanager
+async def running(container: AdminContainer, app: Litestar) -> AsyncIterator[None]:
+    container.check_dependencies()
+    await container.init_resources()
+    try:
+        app.state.services = await resolve(container.services)
+        yield
+    finally:
+        await container.shutdown_resources()
+
+
+def create_litestar(container: AdminContainer) -> Litestar:
+    return Litestar(
+        route_handlers=[admin_router()],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestLogMiddleware],
+        openapi_config=openapi_config(),
+        lifespan=[lambda app: running(container, app)],
+        logging_config=None,
+    )
+
+
+def create_app(container: AdminContainer) -> AllowListGate:
+    """The admin app behind its allow-list (every path, unknown ones included)."""
+    settings = container.settings()
+    return AllowListGate(
+        create_litestar(container), AllowList.parse(settings.admin_allowed_cidrs),
+        settings.trusted_proxy_hops, open_paths=frozenset({HEALTH_PATH}))

@@ -1,0 +1,77 @@
+from typing import Annotated, Literal
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from application.ports.admin import UserQuery
+from domain.users.model import UserKind, UserStatus
+from entrypoints.admin_api.auth import Admin, Services
+from entrypoints.admin_api.openapi import errors
+from entrypoints.admin_api.schemas import (
+    DevicesView,
+    DeviceView,
+    UserDetailView,
+    UserPageView,
+    UserView,
+    encode_cursor,
+    user_cursor,
+)
+
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(
+    max_length=200, description="`next_cursor` of the previous page")]
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]
+
+    @get("/", responses=errors(401), summary="Search users (newest first, cursor pages)")
+    async def search(
+        self, services: Services, admin: Admin,
+        email: Annotated[str | None, QueryParameter(
+            max_length=254, description="prefix")] = None,
+        user_id: Annotated[str | None, QueryParameter(
+            query="id", max_length=255, description="user id or provider subject")] = None,
+        kind: FromQuery[Literal["guest", "member"] | None] = None,
+        status: FromQuery[Literal["active", "disabled"] | None] = None,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> UserPageView:
+        query = UserQuery(email=email or None, user_id=user_id or None,
+                          kind=UserKind(kind) if kind else None,
+                          status=UserStatus(status) if status else None)
+        page = await services.search_users(query, limit, user_cursor(cursor))
+        following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
+        return UserPageView([UserView.of(u) for u in page.users], following or None)
+
+    @get("/{user_id:str}", responses=errors(401, 404),
+         summary="A user with devices, image count and live sessions")
+    async def show(
+        self, user_id: FromPath[str], services: Services, admin: Admin
+    ) -> UserDetailView:
+        return UserDetailView.of(await services.show_user(user_id))
+
+    @post("/{user_id:str}/disable", status_code=HTTP_200_OK, responses=errors(401, 404),
+          summary="Disable: every session ends at once, log-in is blocked")
+    async def disable(self, user_id: FromPath[str], services: Services, admin: Admin) -> UserView:
+        return UserView.of(await services.disable_user(admin, user_id))
+
+    @post("/{user_id:str}/enable", status_code=HTTP_200_OK, responses=errors(401, 404),
+          summary="Enable a disabled user")
+    async def enable(self, user_id: FromPath[str], services: Services, admin: Admin) -> UserView:
+        return UserView.of(await services.enable_user(admin, user_id))
+
+    @get("/{user_id:str}/devices", responses=errors(401, 404),
+         summary="Every device of the user, revoked ones too")
+    async def devices(
+        self, user_id: FromPath[str], services: Services, admin: Admin
+    ) -> DevicesView:
+        return DevicesView([DeviceView.of(d) for d in await services.list_devices(user_id)])
+
+    @delete("/{user_id:str}/devices/{device_id:str}", status_code=HTTP_200_OK,
+            responses=errors(401, 404), summary="Sign the device out; its sessions end")
+    async def revoke_device(
+        self, user_id: FromPath[str], device_id: FromPath[str], services: Services, admin: Admin
+    ) -> DeviceView:
+        return DeviceView.of(await services.revoke_device(admin, user_id, device_id))

@@ -1,0 +1,85 @@
+"""The mobile API and the admin API side by side, as `atelier dev` mounts them (one port,
+routed by path, one in-memory bus) or as separate processes would run them (a Redis bus)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from dependency_injector import providers
+
+from adapters.crypto.argon2_hasher import Argon2PasswordHasher
+from adapters.memory.bus import InMemoryRealtimeBus
+from application.admin.acting import Acting
+from application.admin.local_admins import CreateLocalAdmin
+from domain.admins.model import AdminIdentity, AdminSource
+from domain.shared.clock import utcnow
+from entrypoints.admin_api.app import ADMIN_PREFIX
+from entrypoints.admin_api.app import create_app as create_admin_app
+from entrypoints.admin_api.container import AdminContainer
+from entrypoints.common.di import resolve
+from entrypoints.common.settings import Settings
+from entrypoints.dev.app import PathDispatcher
+from entrypoints.mobile_api.app import create_app as create_mobile_app
+from entrypoints.mobile_api.container import MobileContainer
+from tests.support.server import serving
+from tests.support.stack import CHEAP_HASHING
+
+ADMIN = ADMIN_PREFIX
+ADMIN_EMAIL, ADMIN_PASSWORD = "root@atelier.test", "admin-password-1"
+
+
+@dataclass
+class AdminStack:
+    base_url: str
+    client: httpx.AsyncClient
+    settings: Settings
+    mobile: MobileContainer
+    admin: AdminContainer
+
+    async def create_admin(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
+        create = CreateLocalAdmin(
+            await resolve(self.admin.uow_factory), Argon2PasswordHasher(1, 1024), utcnow)
+        made = await create(Acting(AdminIdentity("test", AdminSource.CLI)), email, password)
+        return made.id
+
+    async def admin_token(
+        self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+    ) -> dict[str, str]:
+        response = await self.client.post(f"{ADMIN}/sessions", json={
+            "email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    async def logged_in_admin(self) -> dict[str, str]:
+        await self.create_admin()
+        return await self.admin_token()
+
+
+def settings_for(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    return Settings.model_validate({
+        "data_dir": data_dir, "database_url": database_url, "keystore": "file",
+        "redis_url": None, **CHEAP_HASHING, **overrides})
+
+
+@asynccontextmanager
+async def running_admin_stack(
+    data_dir: Path, database_url: str, **overrides: Any
+) -> AsyncIterator[AdminStack]:
+    """Both apps on one loopback port. Without a Redis URL they share one in-memory bus,
+    as in `atelier dev`; with one, each talks to Redis as separate processes would."""
+    settings = settings_for(data_dir, database_url, **overrides)
+    mobile, admin = MobileContainer(settings=settings), AdminContainer(settings=settings)
+    if not settings.redis_url:
+        bus = InMemoryRealtimeBus()
+        mobile.bus.override(providers.Object(bus))
+        admin.bus.override(providers.Object(bus))
+    app = PathDispatcher([(ADMIN_PREFIX, create_admin_app(admin))],
+                         default=create_mobile_app(mobile))
+    async with (
+        serving(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+    ):
+        yield AdminStack(base_url, client, settings, mobile, admin)
