@@ -17,7 +17,7 @@ from entrypoints.common.settings import Settings
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
 from tests.support.stack import CHEAP_HASHING
-from tests.support.threaded import serving_in_thread
+from tests.support.thread_server import serving_in_thread
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance")
@@ -34,7 +34,7 @@ def mobile_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "rate_limit_sessions_per_minute": 100_000, "rate_limit_redeem_per_minute": 100_000,
         "rate_limit_redeem_global_per_hour": 1_000_000, **CHEAP_HASHING,
     })
-    with serving_in_thread(lambda: create_app(MobileContainer(settings=settings))) as base:
+    with serving_in_thread(create_app(MobileContainer(settings=settings))) as base:
         guest = httpx.post(f"{base}/v1/api/guests",
                            json={"device_id": "IDFV-SCHEMATHESIS-01", "platform": "ios"})
         yield base, guest.json()["tokens"]["access_token"]

@@ -13,7 +13,7 @@ import uvicorn
 @contextmanager
 def serving_in_thread(app: Any, start_timeout: float = 30.0) -> Iterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                            http="h11", loop="asyncio")
+                            http="h11", loop="asyncio", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
