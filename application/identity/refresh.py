@@ -58,8 +58,8 @@ class RefreshSession:
             user.ensure_active()
             if family.generation != generation:
                 await uow.sessions.update(family, generation)
-                user.touch(now)
-                await uow.users.update(user)
+                if user.touch(now):
+                    await uow.users.update(user)
                 await uow.commit()
         return Authenticated(
             user, self._tokens.token_set(user, family.id, device_id, successor, now))

@@ -1,12 +1,13 @@
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.shared.errors import Conflict, Forbidden, InvalidInput
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
+SEEN_GRANULARITY = timedelta(hours=1)
 
 
 class UserKind(StrEnum):
@@ -124,8 +125,13 @@ class User:
         if notify_by_email is not None:
             self.notify_by_email = notify_by_email
 
-    def touch(self, now: datetime) -> None:
+    def touch(self, now: datetime) -> bool:
+        """Records activity, to the hour (it only drives the idle-guest purge); True when
+        the stored value must change."""
+        if now - self.last_seen_at < SEEN_GRANULARITY:
+            return False
         self.last_seen_at = now
+        return True
 
     def disable(self) -> None:
         self.status = UserStatus.DISABLED

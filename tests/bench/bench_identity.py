@@ -23,7 +23,8 @@ import httpx
 
 from adapters.sql.migrate import upgrade_database
 
-ADMIN_DSN = os.environ.get("ATELIER_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_DSN = os.environ.get(
+    "ATELIER_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECONDS, RUNS = int(os.environ.get("BENCH_SECONDS", "5")), int(os.environ.get("BENCH_RUNS", "3"))
 
 ME_LUA = """
@@ -88,7 +89,9 @@ async def drop_database(name: str) -> None:
     await admin.close()
 
 
-def start_server(database_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    database_url: str, data_dir: Path, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     environment = {
         **os.environ, "DATABASE_URL": database_url, "ATELIER_DATA_DIR": str(data_dir),
