@@ -1,0 +1,240 @@
+"""The gateway under `atelier serve gateway` (uvicorn, wsproto, uvloop) in a subprocess:
+
+- memory per open connection at N sockets (RSS delta / N; goal <= 25 KB at 5,000);
+- fan-out of one Redis-published message to N sockets vs a `websockets` `broadcast()`
+  server fed by the same Redis (goal <= 1.1x);
+- handshakes per second with token verification vs with verification replaced by a no-op.
+
+    uv run python -m tests.bench.bench_gateway_sockets [--sockets 5000]
+
+Needs Redis at ATELIER_TEST_REDIS (default redis://127.0.0.1:6379/15).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import redis.asyncio as redis
+from websockets.asyncio.client import ClientConnection, connect
+
+from adapters.redis.bus import RedisRealtimeBus
+from tests.support.gateway import ISSUER, CountingOrigin, claims, new_key, sign
+from tests.support.server import serving
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("ATELIER_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+async def wait_port(port: int, path: str | None) -> None:
+    for _ in range(300):
+        with contextlib.suppress(OSError, httpx.HTTPError):
+            if path is None:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                return
+            async with httpx.AsyncClient(trust_env=False) as client:
+                if (await client.get(f"http://127.0.0.1:{port}{path}")).status_code == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+async def open_many(url: str, tokens: list[str]) -> list[ClientConnection]:
+    gate = asyncio.Semaphore(100)
+
+    async def one(token: str) -> ClientConnection:
+        async with gate:
+            return await connect(f"{url}?token={token}", compression=None, open_timeout=60,
+                                 ping_interval=None, max_size=2**16)
+
+    return list(await asyncio.gather(*(one(t) for t in tokens)))
+
+
+async def fan_out_ms(sockets: list[ClientConnection], publish: object, rounds: int) -> float:
+    times = []
+    for n in range(rounds):
+        receivers = [asyncio.ensure_future(ws.recv()) for ws in sockets]
+        await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        await publish(n)  # type: ignore[operator]
+        await asyncio.gather(*receivers)
+        times.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.3)
+    return statistics.median(times)
+
+
+@contextlib.asynccontextmanager
+async def origin() -> AsyncIterator[tuple[str, object]]:
+    key = new_key()
+    async with serving(CountingOrigin(keys=[key])) as url:
+        yield f"{url}/.well-known/jwks.json", key
+
+
+def gateway_env(jwks_url: str, prefix: str) -> dict[str, str]:
+    return {
+        "ATELIER_REDIS_URL": REDIS_URL, "ATELIER_ISSUER": ISSUER, "ATELIER_JWKS_URL": jwks_url,
+        "ATELIER_REALTIME_BUS_PREFIX": prefix, "ATELIER_LOG_LEVEL": "WARNING",
+        "ATELIER_GATEWAY_HANDSHAKES_PER_SECOND": "100000",
+        "ATELIER_GATEWAY_HANDSHAKE_BURST": "100000", "ATELIER_DATA_DIR": "/tmp/atelier-bench",
+    }
+
+
+async def memory_and_fan_out(count: int, rounds: int) -> None:
+    prefix = f"atelier:bench:{secrets.token_hex(4)}:"
+    client = redis.Redis.from_url(REDIS_URL)
+    bus = RedisRealtimeBus(client, prefix=prefix)
+    payload = {"kind": "image.ready", "id": "01J" + "X" * 23, "pad": "y" * 40}
+    async with origin() as (jwks_url, key):
+        tokens = [sign(key, claims(f"u{i}")) for i in range(count)]  # type: ignore[arg-type]
+        port = free_port()
+        with process(["-m", "entrypoints.cli.main", "serve", "gateway", "--host", "127.0.0.1",
+                      "--port", str(port)], gateway_env(jwks_url, prefix)) as gateway:
+            await wait_port(port, "/readyz")
+            url = f"ws://127.0.0.1:{port}/v1/realtime"
+            warm = await open_many(url, tokens[:50])
+            await asyncio.gather(*(ws.close() for ws in warm))
+            await asyncio.sleep(1.0)
+            before = rss_kib(gateway.pid)
+            sockets = await open_many(url, tokens)
+            await asyncio.sleep(2.0)
+            after = rss_kib(gateway.pid)
+            per = (after - before) / count
+            print(f"gateway: {count} sockets, RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB, "
+                  f"{per:.1f} KiB per connection")
+
+            async def publish_gateway(n: int) -> None:
+                await bus.publish("broadcast", {**payload, "n": n})
+
+            gateway_ms = await fan_out_ms(sockets, publish_gateway, rounds)
+            await asyncio.gather(*(ws.close() for ws in sockets))
+
+        channel = f"{prefix}reference"
+        port = free_port()
+        with process(["-m", "tests.bench.ws_reference", "--port", str(port), "--redis",
+                      REDIS_URL, "--channel", channel], {}) as reference:
+            await wait_port(port, None)
+            url = f"ws://127.0.0.1:{port}/"
+            before = rss_kib(reference.pid)
+            sockets = await open_many(url, tokens)
+            await asyncio.sleep(2.0)
+            ref_per = (rss_kib(reference.pid) - before) / count
+            print(f"websockets broadcast() server: {ref_per:.1f} KiB per connection")
+
+            async def publish_reference(n: int) -> None:
+                import json
+
+                await client.publish(channel, json.dumps(
+                    {"channel": "broadcast", "data": {**payload, "n": n}}))
+
+            reference_ms = await fan_out_ms(sockets, publish_reference, rounds)
+            await asyncio.gather(*(ws.close() for ws in sockets))
+    await client.aclose()
+    print(f"fan-out of one message to {count} sockets (median of {rounds}): gateway "
+          f"{gateway_ms:.0f} ms, websockets broadcast() {reference_ms:.0f} ms, "
+          f"ratio {gateway_ms / reference_ms:.2f}x")
+
+
+async def raw_handshake(port: int, token: str) -> None:
+    """A bare RFC 6455 opening handshake (no client library), so the client costs little."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = secrets.token_urlsafe(16)
+    writer.write((f"GET /v1/realtime?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                  ).encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise RuntimeError(head[:60])
+
+
+async def handshakes_per_second(total: int) -> None:
+    async with origin() as (jwks_url, key):
+        tokens = [sign(key, claims(f"h{i}")) for i in range(total)]  # type: ignore[arg-type]
+        env = gateway_env(jwks_url, "atelier:bench:hs:")
+        env["ATELIER_REDIS_URL"] = ""
+        ports = {"verified": free_port(), "no verification": free_port()}
+        with (
+            process(["-m", "tests.bench.gateway_server", "--port", str(ports["verified"])], env),
+            process(["-m", "tests.bench.gateway_server", "--port",
+                     str(ports["no verification"]), "--no-verify"], env),
+        ):
+            for port in ports.values():
+                await wait_port(port, "/readyz")
+            rates: dict[str, list[float]] = {label: [] for label in ports}
+            gate = asyncio.Semaphore(20)
+
+            async def one(port: int, token: str) -> None:
+                async with gate:
+                    await raw_handshake(port, token)
+
+            for batch in range(5):  # alternate the two servers, batch by batch
+                for label, port in ports.items():
+                    chunk = tokens[batch::5]
+                    started = time.perf_counter()
+                    await asyncio.gather(*(one(port, t) for t in chunk))
+                    rates[label].append(len(chunk) / (time.perf_counter() - started))
+                    await asyncio.sleep(0.3)
+        verified = statistics.median(rates["verified"])
+        plain = statistics.median(rates["no verification"])
+        ratio = statistics.median(
+            a / b for a, b in zip(rates["verified"], rates["no verification"], strict=True))
+        print(f"handshakes/s (median of 5 alternating batches, bare client): verified "
+              f"{verified:.0f}/s, no verification {plain:.0f}/s, ratio {ratio:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sockets", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--handshakes", type=int, default=1500)
+    parser.add_argument("--handshakes-only", action="store_true")
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if not args.handshakes_only:
+        asyncio.run(memory_and_fan_out(args.sockets, args.rounds))
+    asyncio.run(handshakes_per_second(args.handshakes))
+
+
+if __name__ == "__main__":
+    main()
