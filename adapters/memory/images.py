@@ -78,6 +78,19 @@ class InMemoryImageRepository:
         jobs.sort(key=lambda job: (job.created_at, job.id), reverse=True)
         return copy.deepcopy(jobs[:limit])
 
+    async def search(
+        self, status: ImageStatus | None, user_id: str | None, limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> list[ImageJob]:
+        jobs = [
+            job for job in self._ws.tables.images.values()
+            if (status is None or job.status is status)
+            and (user_id is None or job.user_id == user_id)
+            and (before is None or (job.created_at, job.id) < before)
+        ]
+        jobs.sort(key=lambda job: (job.created_at, job.id), reverse=True)
+        return copy.deepcopy(jobs[:limit])
+
     async def list_by_status(self, status: ImageStatus, limit: int) -> list[ImageJob]:
         jobs = [job for job in self._ws.tables.images.values() if job.status is status]
         jobs.sort(key=lambda job: (job.updated_at, job.id))

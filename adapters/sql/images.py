@@ -90,6 +90,25 @@ class SqlAlchemyImageRepository:
         rows = (await self._session.execute(query)).mappings().all()
         return [row_to_image(row) for row in rows]
 
+    async def search(
+        self, status: ImageStatus | None, user_id: str | None, limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> list[ImageJob]:
+        query = select(images)
+        if status is not None:
+            query = query.where(images.c.status == status.value)
+        if user_id is not None:
+            query = query.where(images.c.user_id == user_id)
+        if before is not None:
+            created_at, image_id = before
+            query = query.where(or_(
+                images.c.created_at < created_at,
+                and_(images.c.created_at == created_at, images.c.id < image_id),
+            ))
+        query = query.order_by(images.c.created_at.desc(), images.c.id.desc()).limit(limit)
+        rows = (await self._session.execute(query)).mappings().all()
+        return [row_to_image(row) for row in rows]
+
     async def list_by_status(self, status: ImageStatus, limit: int) -> list[ImageJob]:
         rows = (await self._session.execute(
             select(images).where(images.c.status == status.value)

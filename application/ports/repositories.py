@@ -92,3 +92,11 @@ class ImageRepository(Protocol):
         ...
 
     async def list_by_status(self, status: ImageStatus, limit: int) -> list[ImageJob]: ...
+
+    async def search(
+        self, status: ImageStatus | None, user_id: str | None, limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> list[ImageJob]:
+        """Every job (hidden and deleted ones too) matching the filters, newest first,
+        strictly older than `before` (created_at, id): the moderators' view."""
+        ...

@@ -16,6 +16,7 @@ from entrypoints.admin_api.auth import provide_acting, provide_services
 from entrypoints.admin_api.container import AdminContainer
 from entrypoints.admin_api.network import AllowList, AllowListGate
 from entrypoints.admin_api.routes.audit import audit_log
+from entrypoints.admin_api.routes.images import ImagesController
 from entrypoints.admin_api.routes.keys import KeysController
 from entrypoints.admin_api.routes.realtime import broadcast
 from entrypoints.admin_api.routes.sessions import login
@@ -55,7 +56,8 @@ def openapi_config() -> OpenAPIConfig:
 
 def admin_router() -> Router:
     authenticated = Router(
-        "/", route_handlers=[UsersController, KeysController, broadcast, audit_log],
+        "/", route_handlers=[UsersController, ImagesController, KeysController, broadcast,
+                             audit_log],
         dependencies={"admin": Provide(provide_acting)}, security=[{"bearer": []}])
     return Router(ADMIN_PREFIX, route_handlers=[login, healthz, authenticated],
                   guards=[rate_limit])

@@ -12,6 +12,7 @@ from application.admin.audit_log import ListAuditLog
 from application.admin.authenticate import LocalAdminTokens
 from application.admin.broadcast import Broadcast
 from application.admin.devices import ListUserDevices, RevokeUserDevice
+from application.admin.images import DeleteImageAsAdmin, HideImage, SearchImages
 from application.admin.keys import RevokeSigningKey, RotateKeysNow
 from application.admin.local_admins import ADMIN_AUDIENCE, LocalAdminLogin
 from application.admin.users import SearchUsers, SetUserStatus, ShowUser
@@ -80,6 +81,7 @@ class AdminContainer(containers.DeclarativeContainer):
     keyring = providers.Resource(builders.run_keyring, key_store, settings, rotate_keys)
     rate_limiter = providers.Singleton(builders.build_rate_limiter, redis)
     bus = providers.Singleton(builders.build_bus, redis)
+    object_store = providers.Resource(builders.build_object_store, settings, aws)
     mailer = providers.Resource(builders.build_mailer, settings, aws)
     identity = providers.Resource(builders.build_identity, settings, aws, engine, mailer, clock)
 
@@ -114,6 +116,10 @@ class AdminContainer(containers.DeclarativeContainer):
         revoke_key=providers.Singleton(
             RevokeSigningKey, providers.Singleton(RevokeKey, key_store, clock), rotate_keys,
             uow_factory, clock, reload_keys),
+        search_images=providers.Singleton(SearchImages, uow_factory),
+        hide_image=providers.Singleton(HideImage, uow_factory, clock),
+        delete_image=providers.Singleton(
+            DeleteImageAsAdmin, uow_factory, object_store, bus, clock),
         broadcast=providers.Singleton(Broadcast, bus, uow_factory, clock),
         audit_log=providers.Singleton(ListAuditLog, uow_factory),
     )

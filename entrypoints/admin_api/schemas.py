@@ -11,6 +11,7 @@ import msgspec
 from application.admin.users import UserDetails
 from domain.admins.model import AuditEntry
 from domain.devices.model import Device
+from domain.images.model import ImageJob
 from domain.keys.model import SigningKey
 from domain.shared.errors import InvalidInput
 from domain.users.model import User
@@ -100,6 +101,34 @@ class UserView(msgspec.Struct):
 
 class UserPageView(msgspec.Struct):
     users: list[UserView]
+    next_cursor: str | None
+
+
+class AdminImageView(msgspec.Struct):
+    id: str
+    user_id: str
+    status: Literal["queued", "generating", "ready", "failed", "deleted"]
+    hidden: bool
+    prompt: str
+    size: str
+    quality: str
+    object_key: str | None
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: ImageJob) -> "AdminImageView":
+        return cls(
+            id=job.id, user_id=job.user_id, status=job.status.value,  # type: ignore[arg-type]
+            hidden=job.hidden, prompt=job.prompt, size=str(job.size), quality=str(job.quality),
+            object_key=job.object_key, failure_reason=job.failure_reason,
+            created_at=job.created_at, updated_at=job.updated_at,
+        )
+
+
+class AdminImagePageView(msgspec.Struct):
+    images: list[AdminImageView]
     next_cursor: str | None
 
 

@@ -4,6 +4,7 @@ from adapters.crypto.keyring_cache import KeyRingCache
 from application.admin.audit_log import ListAuditLog
 from application.admin.broadcast import Broadcast
 from application.admin.devices import ListUserDevices, RevokeUserDevice
+from application.admin.images import DeleteImageAsAdmin, HideImage, SearchImages
 from application.admin.keys import RevokeSigningKey, RotateKeysNow
 from application.admin.local_admins import LocalAdminLogin
 from application.admin.users import SearchUsers, SetUserStatus, ShowUser
@@ -31,5 +32,8 @@ class AdminServices:
     list_keys: ListKeys
     rotate_keys: RotateKeysNow
     revoke_key: RevokeSigningKey
+    search_images: SearchImages
+    hide_image: HideImage
+    delete_image: DeleteImageAsAdmin
     broadcast: Broadcast
     audit_log: ListAuditLog

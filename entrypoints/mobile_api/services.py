@@ -14,6 +14,11 @@ from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
+from application.images.delete_image import DeleteImage
+from application.images.get_image import GetImage
+from application.images.list_images import ListImages
+from application.images.request_image import RequestImage
+from application.ports.images import SignedObjectReader
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
 from entrypoints.common.rate_limit import RateLimits
@@ -44,3 +49,8 @@ class MobileServices:
     revoke_device: RevokeDevice
     issue_transfer_code: IssueTransferCode
     redeem_transfer_code: RedeemTransferCode
+    request_image: RequestImage
+    get_image: GetImage
+    list_images: ListImages
+    delete_image: DeleteImage
+    signed_files: SignedObjectReader | None

@@ -1,0 +1,52 @@
+from typing import Annotated, Literal
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from domain.images.model import ImageStatus
+from entrypoints.admin_api.auth import Admin, Services
+from entrypoints.admin_api.openapi import errors
+from entrypoints.admin_api.schemas import (
+    AdminImagePageView,
+    AdminImageView,
+    encode_cursor,
+    user_cursor,
+)
+
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(
+    max_length=200, description="`next_cursor` of the previous page")]
+Status = Literal["queued", "generating", "ready", "failed", "deleted"]
+
+
+class ImagesController(Controller):
+    path = "/images"
+    tags = ["images"]
+
+    @get("/", responses=errors(401), summary="Images by status and/or owner, newest first")
+    async def search(
+        self, services: Services, admin: Admin,
+        status: FromQuery[Status | None] = None,
+        user_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> AdminImagePageView:
+        page = await services.search_images(
+            ImageStatus(status) if status else None, user_id or None, limit,
+            user_cursor(cursor))
+        following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
+        return AdminImagePageView([AdminImageView.of(j) for j in page.images], following or None)
+
+    @post("/{image_id:str}/hide", status_code=HTTP_200_OK, responses=errors(401, 404, 409),
+          summary="Moderation: hide the image from everyone (kept stored)")
+    async def hide(
+        self, image_id: FromPath[str], services: Services, admin: Admin
+    ) -> AdminImageView:
+        return AdminImageView.of(await services.hide_image(admin, image_id))
+
+    @delete("/{image_id:str}", status_code=HTTP_200_OK, responses=errors(401, 404),
+            summary="Moderation: delete the image and its stored picture")
+    async def remove(
+        self, image_id: FromPath[str], services: Services, admin: Admin
+    ) -> AdminImageView:
+        return AdminImageView.of(await services.delete_image(admin, image_id))

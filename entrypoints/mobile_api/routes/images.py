@@ -1,0 +1,85 @@
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from domain.images.errors import ImageNotFound
+from entrypoints.mobile_api.auth import CurrentUser, Services, provide_principal
+from entrypoints.mobile_api.image_views import (
+    ImageAccepted,
+    ImagePageView,
+    ImageRequestBody,
+    ImageView,
+)
+from entrypoints.mobile_api.openapi import errors
+
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", required=False,
+    description="Repeat a request safely: the same key and body answer the same image")]
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url)
+
+
+class ImagesController(Controller):
+    path = "/images"
+    tags = ["images"]
+    dependencies = {"principal": Provide(provide_principal)}
+    security = BEARER
+
+    @post("/", status_code=HTTP_202_ACCEPTED, responses=errors(401, 403, 409, 422, 429),
+          summary="Queue an image; 429 with Retry-After once the day's quota is used")
+    async def request_image(
+        self, data: JSONBody[ImageRequestBody], services: Services, principal: CurrentUser,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ImageAccepted:
+        job = await services.request_image(
+            principal.user, data.prompt, data.size, data.quality, idempotency_key)
+        return ImageAccepted(job.id, job.status.value)  # type: ignore[arg-type]
+
+    @get("/", responses=errors(401, 403, 422, 429),
+          summary="The caller's images, newest first, a page at a time")
+    async def list_images(
+        self, services: Services, principal: CurrentUser, request: Request[Any, Any, Any],
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=100)] = None,
+    ) -> ImagePageView:
+        page = await services.list_images(principal.user.id, cursor, limit)
+        base = base_url(request)
+        return ImagePageView([ImageView.of(item, base) for item in page.items], page.next_cursor)
+
+    @get("/{image_id:str}", responses=errors(401, 403, 404, 429),
+         summary="One image: its status, and a short-lived download url once ready")
+    async def get_image(
+        self, image_id: FromPath[str], services: Services, principal: CurrentUser,
+        request: Request[Any, Any, Any],
+    ) -> ImageView:
+        details = await services.get_image(principal.user.id, image_id)
+        return ImageView.of(details, base_url(request))
+
+    @delete("/{image_id:str}", status_code=HTTP_204_NO_CONTENT,
+            responses=errors(401, 403, 404, 429), summary="Delete an image and its picture")
+    async def delete_image(
+        self, image_id: FromPath[str], services: Services, principal: CurrentUser
+    ) -> None:
+        await services.delete_image(principal.user.id, image_id)
+
+
+@get("/files/{key:path}", tags=["images"], responses=errors(403, 404, 429),
+     summary="A stored picture behind an expiring signed link (embedded default only)",
+     media_type="image/png")
+async def signed_file(
+    key: FromPath[str], services: Services,
+    expires: Annotated[int, QueryParameter()],
+    sig: Annotated[str, QueryParameter(max_length=128)],
+) -> Response[bytes]:
+    reader = services.signed_files
+    if reader is None:
+        raise ImageNotFound()
+    data = await reader.read_signed(key.lstrip("/"), expires, sig)
+    return Response(data, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=60"})

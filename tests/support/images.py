@@ -1,0 +1,84 @@
+"""The image worker beside a test stack, and phone-side helpers for images."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from dependency_injector import providers
+
+from application.ports.messaging import BusMessage
+from entrypoints.common.di import resolve
+from entrypoints.common.settings import Settings
+from entrypoints.image_worker.container import WorkerContainer
+from tests.support.phone import API, bearer
+
+FAST = {"outbox_poll_seconds": 0.05, "worker_wait_seconds": 1.0, "job_retry_base_seconds": 0.1}
+
+
+class RecordingBus:
+    """A RealtimeBus that remembers what was published."""
+
+    def __init__(self) -> None:
+        self.published: list[BusMessage] = []
+
+    async def publish(self, channel: str, data: dict[str, Any]) -> None:
+        self.published.append(BusMessage(channel, data))
+
+    async def listen(self) -> AsyncIterator[BusMessage]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @property
+    def healthy(self) -> bool:
+        return True
+
+    def ready_for(self, image_id: str) -> list[dict[str, Any]]:
+        return [m.data for m in self.published
+                if m.data.get("type") == "image.ready" and m.data.get("id") == image_id]
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings, bus: RecordingBus | None = None, **overrides: Any
+) -> AsyncIterator[WorkerContainer]:
+    container = WorkerContainer(settings=settings)
+    if bus is not None:
+        container.bus.override(providers.Object(bus))
+    for name, provider in overrides.items():
+        getattr(container, name).override(provider)
+    await container.init_resources()
+    try:
+        worker = await resolve(container.worker)
+        async with worker.running():
+            yield container
+    finally:
+        await container.shutdown_resources()
+
+
+async def request_image(
+    client: httpx.AsyncClient, tokens: dict[str, Any], prompt: str = "a red fox",
+    key: str | None = None, **options: Any,
+) -> httpx.Response:
+    headers = bearer(tokens)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return await client.post(f"{API}/images", headers=headers, json={"prompt": prompt, **options})
+
+
+async def wait_for_status(
+    client: httpx.AsyncClient, tokens: dict[str, Any], image_id: str,
+    statuses: tuple[str, ...] = ("ready", "failed"), timeout: float = 30.0,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"{API}/images/{image_id}", headers=bearer(tokens))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if body["status"] in statuses:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"image {image_id} still {body['status']} after {timeout} s")
+        await asyncio.sleep(0.05)
