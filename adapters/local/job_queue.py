@@ -102,7 +102,8 @@ class SqliteJobQueue:
                 return found
             # Another process may send too: poll, but wake at once for this one's sends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), min(remaining, POLL_SECONDS))
+                async with asyncio.timeout(min(remaining, POLL_SECONDS)):  # not wait_for:
+                    await self._arrived.wait()  # it can swallow a cancellation on 3.11
 
     def _take(self, queue: str, max_jobs: int) -> list[ReceivedJob]:
         now, taken = time.time(), []

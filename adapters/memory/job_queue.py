@@ -69,7 +69,8 @@ class InMemoryJobQueue:
                 return found
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), min(remaining, POLL * 10))
+                async with asyncio.timeout(min(remaining, POLL * 10)):  # not wait_for:
+                    await self._arrived.wait()  # it can swallow a cancellation on 3.11
 
     def _take(self, queue: dict[str, _Message], max_jobs: int, redrive: bool) -> list[ReceivedJob]:
         now, taken = self._clock(), []

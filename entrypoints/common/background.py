@@ -22,8 +22,11 @@ class WakeupEvent:
         self._event.set()
 
     async def wait(self, at_most: float) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands as the event fires, and the relay would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await self._event.wait()
         self._event.clear()
 
 
