@@ -5,7 +5,7 @@ Not collected by default (tests/bench is in norecursedirs); run it explicitly:
 
     uv run pytest tests/bench/test_lambda_import.py -s
 
-Figures go to docs/perf/admin.md.
+Figures go to docs/performance.md.
 """
 
 import importlib.util
