@@ -142,9 +142,13 @@ async def guests_purge(args: argparse.Namespace) -> int:
     from entrypoints.common import builders, resources
 
     settings = await _resolved()
-    async with asynccontextmanager(resources.open_engine)(settings.sql_url) as engine:
+    async with (
+        asynccontextmanager(resources.open_engine)(settings.sql_url) as engine,
+        asynccontextmanager(resources.open_aws)(settings) as aws,
+    ):
+        store = await builders.build_object_store(settings, aws)
         purged = await PurgeGuests(
-            builders.sql_uow_factory(engine), settings.auth_policy(), utcnow)()
+            builders.sql_uow_factory(engine), store, settings.auth_policy(), utcnow)()
         print(f"purged {purged} idle guest(s)")
     return 0
 
