@@ -77,7 +77,7 @@ class LocalAdminLogin:
         self._dummy: str | None = None
 
     async def __call__(self, email: str, password: str, source_ip: str | None) -> AdminSession:
-        email = email.strip().lower()
+        email = normalize_email(email)
         key = attempts_key(email)
         async with self._uow_factory() as uow:
             attempts = await uow.login_attempts.get(key) or LoginAttempts(key)

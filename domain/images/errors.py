@@ -4,7 +4,7 @@ from domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, To
 
 
 class InvalidPrompt(InvalidInput):
-    """Prompts are 1 to 4,000 characters."""
+    """Prompts are 1 to 4,000 printable characters (new lines and tabs allowed)."""
 
     code = "invalid_prompt"
 

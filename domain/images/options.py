@@ -30,8 +30,13 @@ class ImageQuality(StrEnum):
 DEFAULT_SIZE, DEFAULT_QUALITY = ImageSize.SQUARE, ImageQuality.AUTO
 
 
+ALLOWED_CONTROLS = frozenset("\n\t\r")
+
+
 def check_prompt(prompt: str) -> str:
     if not prompt.strip() or len(prompt) > MAX_PROMPT:
+        raise InvalidPrompt()
+    if any(not ch.isprintable() and ch not in ALLOWED_CONTROLS for ch in prompt):
         raise InvalidPrompt()
     return prompt
 

@@ -81,7 +81,24 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
                     headers=headers, media_type=MediaType.JSON)
 
 
+def _is_unstorable_text(exc: BaseException) -> bool:
+    """PostgreSQL refused a string (SQLSTATE 22021: a NUL byte, say) that validation let by."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) == "22021":
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _is_unstorable_text(exc):
+        log.warning("refused unstorable text on %s %s", request.method, request.url.path)
+        return Response(error_body("invalid_characters", "the request contains characters "
+                                   "that cannot be stored (such as NUL)"),
+                        status_code=422, media_type=MediaType.JSON)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response(
         error_body("internal_error", "something went wrong; it has been logged"),

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
 
     # lifetimes
     access_token_ttl_seconds: int = 3600
+    connection_token_ttl_seconds: int = 60
     refresh_token_ttl_days: float = 30.0
     reuse_interval_seconds: float = 10.0
     transfer_code_ttl_seconds: int = 86400
@@ -126,6 +127,7 @@ class Settings(BaseSettings):
         return AuthPolicy(
             issuer=self.issuer,
             access_token_ttl=timedelta(seconds=self.access_token_ttl_seconds),
+            connection_token_ttl=timedelta(seconds=self.connection_token_ttl_seconds),
             refresh_token_ttl=timedelta(days=self.refresh_token_ttl_days),
             reuse_interval=timedelta(seconds=self.reuse_interval_seconds),
             transfer_code_ttl=timedelta(seconds=self.transfer_code_ttl_seconds),
@@ -151,10 +153,9 @@ class Settings(BaseSettings):
         return RotationPolicy(
             jwks_max_age=timedelta(seconds=self.jwks_max_age_seconds),
             margin=timedelta(seconds=self.key_margin_seconds),
-            # The longest-lived token a key signs: access tokens, or 60 s connection tokens.
-            longest_token_lifetime=max(
-                timedelta(seconds=self.access_token_ttl_seconds),
-                AuthPolicy().connection_token_ttl),
+            # The longest-lived token a key signs: access tokens or connection tokens.
+            longest_token_lifetime=timedelta(seconds=max(
+                self.access_token_ttl_seconds, self.connection_token_ttl_seconds)),
             leeway=timedelta(seconds=self.token_leeway_seconds),
             rotate_every=timedelta(days=self.key_rotate_every_days),
         )

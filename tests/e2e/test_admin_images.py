@@ -74,3 +74,16 @@ async def test_image_moderation_needs_an_admin(stack: AdminStack) -> None:
     bad = await stack.client.get(f"{ADMIN}/images", headers=await stack.logged_in_admin(),
                                  params={"cursor": "@@not-a-cursor"})
     assert 400 <= bad.status_code < 500
+
+
+async def test_unstorable_text_is_a_4xx_never_a_500(stack: AdminStack) -> None:
+    auth = await stack.logged_in_admin()
+    owner = (await new_guest(stack.client))["tokens"]
+    prompt = await request_image(stack.client, owner, "a fox\x00")
+    assert prompt.status_code == 422, prompt.text
+    for params in ({"email": "a\x00b"}, {"id": "x\x00"}):
+        search = await stack.client.get(f"{ADMIN}/users", headers=auth, params=params)
+        assert search.status_code == 422, search.text
+    login = await stack.client.post(f"{ADMIN}/sessions",
+                                    json={"email": "ad\x00min@example.com", "password": "x"})
+    assert login.status_code == 422, login.text

@@ -28,7 +28,8 @@ from tests.support.stack import Stack, running_stack
 
 FAST_KEYS: dict[str, Any] = {
     "jwks_max_age_seconds": 1, "key_margin_seconds": 1, "key_rotate_every_days": 3 / 86400,
-    "access_token_ttl_seconds": 2, "token_leeway_seconds": 1, "key_refresh_seconds": 0.2,
+    "access_token_ttl_seconds": 2, "connection_token_ttl_seconds": 2,
+    "token_leeway_seconds": 1, "key_refresh_seconds": 0.2,
     "rate_limit_default_per_minute": 100_000, "rate_limit_guests_per_minute": 1000,
 }
 
