@@ -20,7 +20,7 @@ from domain.shared.errors import Unauthorized
 
 MAX_TOKEN_BYTES = 4096
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})
-_TO_STANDARD = str.maketrans("-_", "+/")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _decode_json = msgspec.json.Decoder().decode
 
 
@@ -45,11 +45,15 @@ def generate_ed25519() -> tuple[bytes, bytes]:
 
 def _b64decode(segment: str) -> bytes:
     """Strict base64url without padding: any character outside the alphabet is refused."""
-    if not segment or "=" in segment or "+" in segment or "/" in segment:
+    try:
+        raw = segment.encode("ascii")
+    except UnicodeEncodeError:
+        raise InvalidToken("malformed segment") from None
+    if not raw or b"=" in raw or b"+" in raw or b"/" in raw:
         raise InvalidToken("malformed segment")
     try:
         return binascii.a2b_base64(
-            segment.translate(_TO_STANDARD) + "=" * (-len(segment) % 4), strict_mode=True)
+            raw.translate(_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidToken("malformed segment") from None
 
