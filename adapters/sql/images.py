@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.errors import affected_rows, integrity_errors_as_conflicts
@@ -81,11 +81,7 @@ class SqlAlchemyImageRepository:
             images.c.hidden.is_(False),
         )
         if before is not None:
-            created_at, image_id = before
-            query = query.where(or_(
-                images.c.created_at < created_at,
-                and_(images.c.created_at == created_at, images.c.id < image_id),
-            ))
+            query = query.where(_older_than(before))
         query = query.order_by(images.c.created_at.desc(), images.c.id.desc()).limit(limit)
         rows = (await self._session.execute(query)).mappings().all()
         return [row_to_image(row) for row in rows]
@@ -100,11 +96,7 @@ class SqlAlchemyImageRepository:
         if user_id is not None:
             query = query.where(images.c.user_id == user_id)
         if before is not None:
-            created_at, image_id = before
-            query = query.where(or_(
-                images.c.created_at < created_at,
-                and_(images.c.created_at == created_at, images.c.id < image_id),
-            ))
+            query = query.where(_older_than(before))
         query = query.order_by(images.c.created_at.desc(), images.c.id.desc()).limit(limit)
         rows = (await self._session.execute(query)).mappings().all()
         return [row_to_image(row) for row in rows]
@@ -144,3 +136,10 @@ class SqlAlchemyOutboxRepository:
         await self._session.execute(
             update(outbox).where(outbox.c.id == message_id)
             .values(attempts=outbox.c.attempts + 1))
+
+
+def _older_than(before: tuple[datetime, str]) -> ColumnElement[bool]:
+    """Strictly older than the cursor (created_at, id), in newest-first order."""
+    created_at, image_id = before
+    return or_(images.c.created_at < created_at,
+               and_(images.c.created_at == created_at, images.c.id < image_id))

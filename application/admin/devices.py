@@ -1,6 +1,7 @@
 from application.admin.acting import Acting
 from application.admin.users import UnknownUser
 from application.auth.policy import Clock
+from application.auth.sessions import end_device_sessions
 from application.identity.devices import UnknownDevice
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -34,13 +35,7 @@ class RevokeUserDevice:
                 raise UnknownDevice()
             device.revoke(now)
             await uow.devices.update(device)
-            ended = 0
-            for family in await uow.sessions.live_for_user(user_id, now):
-                if family.device_id == device_id:
-                    generation = family.generation
-                    family.revoke(now, "device_revoked")
-                    await uow.sessions.update(family, generation)
-                    ended += 1
+            ended = await end_device_sessions(uow, user_id, device_id, now, "device_revoked")
             await uow.audit.append(acting.entry(
                 "device.revoked", "device", f"{user_id}/{device_id}", now,
                 user_id=user_id, sessions_ended=ended))

@@ -32,6 +32,20 @@ async def start_session(
     return tokens.token_set(user, family.id, device_id, refresh_token, now)
 
 
+async def end_device_sessions(
+    uow: UnitOfWork, user_id: str, device_id: str, now: datetime, reason: str
+) -> int:
+    """Revokes the user's live sessions on one device; returns how many ended."""
+    ended = 0
+    for family in await uow.sessions.live_for_user(user_id, now):
+        if family.device_id == device_id:
+            generation = family.generation
+            family.revoke(now, reason)
+            await uow.sessions.update(family, generation)
+            ended += 1
+    return ended
+
+
 async def end_sessions(
     uow: UnitOfWork, user_id: str, now: datetime, reason: str, keep: str | None = None
 ) -> int:

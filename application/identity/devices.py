@@ -1,4 +1,5 @@
 from application.auth.policy import Clock
+from application.auth.sessions import end_device_sessions
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device, validate_device_id
@@ -36,10 +37,7 @@ class RevokeDevice:
                 raise UnknownDevice()
             device.revoke(now)
             await uow.devices.update(device)
-            for family in await uow.sessions.live_for_user(user_id, now):
-                if family.device_id == device_id:
-                    family.revoke(now, "device_revoked")
-                    await uow.sessions.update(family, family.generation)
+            await end_device_sessions(uow, user_id, device_id, now, "device_revoked")
             await uow.commit()
         await self._auth_cache.forget_user(user_id)
 
