@@ -10,6 +10,7 @@ from application.images.relay_outbox import RelayIncomplete, RelayOutbox
 log = logging.getLogger("atelier.outbox")
 
 MAX_BACKOFF = 30.0
+FINAL_FLUSH_SECONDS = 5.0
 
 
 class WakeupEvent:
@@ -68,4 +69,8 @@ class OutboxRelayRunner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await self.run_once()  # what the last moments committed goes out before exit
+            # What the last moments committed goes out before exit, but a destination that
+            # is down cannot hold a shutdown hostage: undelivered rows wait in the outbox.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FINAL_FLUSH_SECONDS):
+                    await self.run_once()
