@@ -20,5 +20,5 @@ async def realtime_token(
     if not url:
         scheme = "wss" if request.url.scheme == "https" else "ws"
         url = f"{scheme}://{request.url.netloc}/v1/realtime"
-    ttl = int(services.settings.auth_policy().connection_token_ttl.total_seconds())
+    ttl = services.settings.connection_token_ttl_seconds
     return RealtimeTokenView(token=token, expires_in=ttl, url=url)
