@@ -70,8 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _kid_as_operand(argv: Sequence[str]) -> list[str]:
+    """A kid is base64url, so one in 64 starts with "-", which argparse reads as an option:
+    `keys revoke -WKC...` must revoke that key, not fail with a usage error."""
+    args = list(argv)
+    if len(args) == 3 and args[:2] == ["keys", "revoke"] and args[2].startswith("-") \
+            and args[2] not in ("-h", "--help", "--"):
+        return [*args[:2], "--", args[2]]
+    return args
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    return build_parser().parse_args(_kid_as_operand(argv))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     run: Callable[[argparse.Namespace], Any] = args.run
     result = run(args)
     if asyncio.iscoroutine(result):
