@@ -20,6 +20,9 @@ class InMemoryUserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return self._find(lambda user: user.email == email)
 
+    async def lock(self, user_id: str) -> None:
+        """Nothing more to hold: a memory unit of work holds the whole database already."""
+
     async def get_by_external_id(self, external_id: str) -> User | None:
         return self._find(lambda user: user.external_id == external_id)
 

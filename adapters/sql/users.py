@@ -31,6 +31,12 @@ class SqlAlchemyUserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return await self._one(users.c.email == email)
 
+    async def lock(self, user_id: str) -> None:
+        # FOR UPDATE on PostgreSQL; SQLite's write transactions (BEGIN IMMEDIATE) already
+        # take turns, and SQLAlchemy leaves the clause out there.
+        await self._session.execute(
+            select(users.c.id).where(users.c.id == user_id).with_for_update())
+
     async def get_by_external_id(self, external_id: str) -> User | None:
         return await self._one(users.c.external_id == external_id)
 

@@ -41,6 +41,7 @@ class RequestImage:
     async def _queue(self, user: User, wanted: ImageRequest, key: str | None) -> ImageJob:
         now = self._clock()
         async with self._uow_factory() as uow:
+            await uow.users.lock(user.id)  # concurrent requests count one after another
             if key is not None:
                 existing = await uow.images.get_by_idempotency_key(user.id, key)
                 if existing is not None:

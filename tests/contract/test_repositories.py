@@ -1,5 +1,6 @@
 """Repository and Unit-of-Work contract: the same tests on memory, SQLite and PostgreSQL."""
 
+import asyncio
 from datetime import UTC, timedelta
 
 import pytest
@@ -40,6 +41,30 @@ async def test_user_round_trip_and_lookups(repo_backend: RepoBackend) -> None:
         assert await uow.users.get("nobody") is None
         assert await uow.users.get_by_email("nobody@example.com") is None
         assert await uow.users.get_by_external_id("nobody") is None
+
+
+async def test_a_locked_user_makes_the_next_unit_of_work_wait(repo_backend: RepoBackend) -> None:
+    """What the daily image quota relies on: two requests never count at the same time."""
+    user = guest()
+    async with repo_backend.uow() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    order: list[str] = []
+
+    async def second() -> None:
+        async with repo_backend.uow() as uow:
+            await uow.users.lock(user.id)
+            order.append("second locked")
+            await uow.commit()
+
+    async with repo_backend.uow() as uow:
+        await uow.users.lock(user.id)
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        order.append("first commits")
+        await uow.commit()
+    await asyncio.wait_for(waiting, 10)
+    assert order == ["first commits", "second locked"]
 
 
 async def test_returned_users_are_copies(repo_backend: RepoBackend) -> None:
