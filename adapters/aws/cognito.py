@@ -97,6 +97,20 @@ class CognitoIdentityProvider:
             raise
         return await self._subject(email)
 
+    async def resend_code(self, email: str) -> None:
+        try:
+            await self._client.resend_confirmation_code(
+                ClientId=self._client_id, Username=email, **self._secret_hash(email))
+        except ClientError as exc:
+            # Unknown, already confirmed, or Cognito's own per-user limit: all silent, so
+            # the answer never tells whether an address is registered.
+            if error_code(exc) in (
+                "UserNotFoundException", "InvalidParameterException", "NotAuthorizedException",
+                "LimitExceededException", "CodeDeliveryFailureException",
+            ):
+                return
+            raise
+
     async def authenticate(self, email: str, password: str) -> str:
         parameters = {"USERNAME": email, "PASSWORD": password}
         if self._client_secret is not None:

@@ -28,6 +28,7 @@ ConfirmedHook = Callable[[str, str], Awaitable[None]]
 """Post confirmation (the Cognito trigger's job): gets the e-mail and the subject."""
 
 CONFIRMATION_SUBJECT = "Your Atelier confirmation code"
+RESEND_INTERVAL = timedelta(minutes=1)
 
 
 def _code_hash(subject: str, code: str) -> str:
@@ -62,18 +63,39 @@ class LocalIdentityProvider:
             await self._on_sign_up(email)
         if await self._store.get(email) is not None:
             raise EmailInUse()
-        now = self._clock()
         subject = str(uuid.uuid4())
-        code = f"{secrets.randbelow(10**6):06d}"
         credential = LocalCredential(
             email=email,
             subject=subject,
             password_hash=await asyncio.to_thread(self._hasher.hash, password),
-            created_at=now,
-            code_hash=_code_hash(subject, code),
-            code_expires_at=now + self._code_lifetime,
+            created_at=self._clock(),
         )
+        code = self._new_code(credential)
         await self._store.add(credential)
+        await self._send_code(email, code)
+        return subject
+
+    async def resend_code(self, email: str) -> None:
+        credential = await self._store.get(email)
+        if credential is None or credential.confirmed or credential.disabled:
+            return
+        expires_at = credential.code_expires_at
+        if expires_at is not None:
+            sent_at = expires_at - self._code_lifetime
+            if self._clock() - sent_at < RESEND_INTERVAL:
+                return  # one code a minute per address, however often it is asked for
+        code = self._new_code(credential)
+        await self._store.update(credential)
+        await self._send_code(email, code)
+
+    def _new_code(self, credential: LocalCredential) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        credential.code_hash = _code_hash(credential.subject, code)
+        credential.code_expires_at = self._clock() + self._code_lifetime
+        credential.code_attempts = 0
+        return code
+
+    async def _send_code(self, email: str, code: str) -> None:
         hours = int(self._code_lifetime.total_seconds() // 3600)
         await self._mailer.send(Email(
             to=email,
@@ -83,7 +105,6 @@ class LocalIdentityProvider:
                 f"It expires in {hours} hours. If you did not sign up, ignore this message.\n"
             ),
         ))
-        return subject
 
     async def confirm(self, email: str, code: str) -> str:
         credential = await self._store.get(email)

@@ -33,6 +33,11 @@ class IdentityProvider(Protocol):
         """Confirms the address; returns the subject."""
         ...
 
+    async def resend_code(self, email: str) -> None:
+        """Sends a new confirmation code (the previous one stops working) when the address
+        is registered and unconfirmed; does nothing otherwise, and says nothing either way."""
+        ...
+
     async def authenticate(self, email: str, password: str) -> str:
         """Returns the subject, or raises InvalidCredentials / EmailNotConfirmed."""
         ...

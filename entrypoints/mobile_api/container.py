@@ -16,6 +16,7 @@ from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
+from application.identity.resend_code import ResendConfirmationCode
 from application.images.delete_image import DeleteImage
 from application.images.get_image import GetImage
 from application.images.list_images import ListImages
@@ -104,6 +105,8 @@ class MobileContainer(containers.DeclarativeContainer):
         register=providers.Singleton(
             Register, uow_factory, identity, tokens, policy, clock, authenticator),
         confirm_email=providers.Singleton(ConfirmEmail, uow_factory, identity, authenticator),
+        resend_confirmation_code=providers.Singleton(
+            ResendConfirmationCode, identity, rate_limiter),
         merge_guest=providers.Singleton(
             MergeGuest, uow_factory, identity, tokens, policy, clock, authenticator),
         login=providers.Singleton(Login, uow_factory, identity, tokens, policy, clock),

@@ -35,6 +35,14 @@ class ConfirmRequest(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 
 
+class ResendCodeRequest(msgspec.Struct):
+    email: Email
+
+
+class ResendCodeView(msgspec.Struct):
+    status: Literal["accepted"] = "accepted"
+
+
 class CredentialsRequest(msgspec.Struct):
     email: Email
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]

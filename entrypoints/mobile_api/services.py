@@ -14,6 +14,7 @@ from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
+from application.identity.resend_code import ResendConfirmationCode
 from application.images.delete_image import DeleteImage
 from application.images.get_image import GetImage
 from application.images.list_images import ListImages
@@ -40,6 +41,7 @@ class MobileServices:
     create_guest: CreateGuest
     register: Register
     confirm_email: ConfirmEmail
+    resend_confirmation_code: ResendConfirmationCode
     merge_guest: MergeGuest
     login: Login
     refresh: RefreshSession

@@ -46,6 +46,7 @@ class Harness:
     read_code: Callable[[str], Awaitable[str]]
     checks_codes: bool
     clock: FakeClock | None = None
+    mailer: InMemoryMailer | None = None
 
 
 async def create_pool(cognito: Any, *, secret: bool = False) -> tuple[str, str, str | None]:
@@ -79,7 +80,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             assert found is not None, sent.body
             return found.group(1)
 
-        yield Harness(provider, read_local_code, checks_codes=True, clock=clock)
+        yield Harness(provider, read_local_code, checks_codes=True, clock=clock, mailer=mailer)
         return
 
     aws: Aws = request.getfixturevalue("aws")
@@ -201,6 +202,61 @@ async def test_a_code_expires_after_24_hours(h: Harness) -> None:
     h.clock.now += timedelta(hours=24)
     with pytest.raises(InvalidConfirmationCode):
         await h.provider.confirm(EMAIL, code)
+
+
+def _resends(h: Harness) -> FakeClock:
+    if h.clock is None:
+        pytest.skip("moto 5.2.5 does not implement Cognito's ResendConfirmationCode")
+    return h.clock
+
+
+def _mails_to(h: Harness, email: str) -> int:
+    assert h.mailer is not None
+    return sum(1 for sent in h.mailer.sent if sent.to == email)
+
+
+async def test_resend_is_the_way_back_after_five_wrong_codes(h: Harness) -> None:
+    clock = _resends(h)
+    subject = await h.provider.register(EMAIL, PASSWORD)
+    code = await h.read_code(EMAIL)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        with pytest.raises(InvalidConfirmationCode):
+            await h.provider.confirm(EMAIL, wrong)
+    clock.now += timedelta(seconds=5)
+    await h.provider.resend_code(EMAIL)
+    fresh = await h.read_code(EMAIL)
+    assert _mails_to(h, EMAIL) == 2
+    assert await h.provider.confirm(EMAIL, fresh) == subject
+    assert await h.provider.authenticate(EMAIL, PASSWORD) == subject
+
+
+async def test_a_resent_code_replaces_the_previous_one(h: Harness) -> None:
+    clock = _resends(h)
+    subject = await h.provider.register(EMAIL, PASSWORD)
+    first = await h.read_code(EMAIL)
+    clock.now += timedelta(minutes=2)
+    await h.provider.resend_code(EMAIL)
+    second = await h.read_code(EMAIL)
+    if second != first:  # one in a million they coincide
+        with pytest.raises(InvalidConfirmationCode):
+            await h.provider.confirm(EMAIL, first)
+    assert await h.provider.confirm(EMAIL, second) == subject
+
+
+async def test_resend_sends_one_code_a_minute_and_nothing_to_strangers(h: Harness) -> None:
+    clock = _resends(h)
+    await h.provider.register(EMAIL, PASSWORD)
+    await h.provider.resend_code(EMAIL)  # within the minute of registering: nothing
+    clock.now += timedelta(seconds=59)
+    await h.provider.resend_code(EMAIL)
+    assert _mails_to(h, EMAIL) == 1
+    await h.provider.resend_code("nobody@example.com")
+    assert _mails_to(h, "nobody@example.com") == 0
+    await registered(h, "done@example.com")
+    clock.now += timedelta(minutes=5)
+    await h.provider.resend_code("done@example.com")  # confirmed already: nothing
+    assert _mails_to(h, "done@example.com") == 1
 
 
 @pytest.fixture

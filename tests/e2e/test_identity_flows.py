@@ -121,6 +121,47 @@ async def test_login_before_confirming_is_refused(stack: Stack) -> None:
     assert error_code(refused) == "email_not_confirmed"
 
 
+async def test_five_wrong_codes_then_a_resent_code_lets_the_member_in(stack: Stack) -> None:
+    address, device = email(), device_id()
+    assert (await register(stack.client, address, PASSWORD, device)).status_code == 201
+    code = stack.confirmation_code(address)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        refused = await stack.client.post(f"{API}/accounts/confirm",
+                                          json={"email": address, "code": wrong})
+        assert error_code(refused) == "invalid_confirmation_code"
+    voided = await stack.client.post(f"{API}/accounts/confirm",
+                                     json={"email": address, "code": code})
+    assert voided.status_code == 422  # the code is gone: without a resend, a dead end
+    resent = await stack.client.post(f"{API}/accounts/confirm/resend",
+                                     json={"email": address.upper()})
+    assert resent.status_code == 202 and resent.json() == {"status": "accepted"}
+    fresh = stack.confirmation_code(address)
+    confirmed = await stack.client.post(f"{API}/accounts/confirm",
+                                        json={"email": address, "code": fresh})
+    assert confirmed.status_code == 200, confirmed.text
+    assert (await login(stack.client, address, PASSWORD, device)).status_code == 200
+
+
+async def test_resend_says_the_same_for_any_address_and_is_limited_per_address(
+    stack: Stack,
+) -> None:
+    mails_before = len(stack.mailbox())
+    unknown = await stack.client.post(f"{API}/accounts/confirm/resend",
+                                      json={"email": "nobody@example.com"})
+    assert (unknown.status_code, unknown.json()) == (202, {"status": "accepted"})
+    assert len(stack.mailbox()) == mails_before
+    for _ in range(4):
+        await stack.client.post(f"{API}/accounts/confirm/resend",
+                                json={"email": "nobody@example.com"})
+    limited = await stack.client.post(f"{API}/accounts/confirm/resend",
+                                      json={"email": "Nobody@Example.com"})
+    assert limited.status_code == 429 and error_code(limited) == "too_many_requests"
+    assert int(limited.headers["Retry-After"]) > 0
+    bad = await stack.client.post(f"{API}/accounts/confirm/resend", json={"email": "no-at"})
+    assert bad.status_code == 422
+
+
 async def test_concurrent_refreshes_converge_then_replay_revokes_family(
     make_stack: StackFactory,
 ) -> None:

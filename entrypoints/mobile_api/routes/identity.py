@@ -1,7 +1,12 @@
 from litestar import Controller, delete, get, patch, post
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from entrypoints.mobile_api.auth import (
     CurrentUser,
@@ -22,6 +27,8 @@ from entrypoints.mobile_api.schemas import (
     ProfilePatch,
     RefreshRequest,
     RegisterRequest,
+    ResendCodeRequest,
+    ResendCodeView,
     SessionView,
     UserView,
 )
@@ -56,6 +63,15 @@ class AccountsController(Controller):
         user = await services.confirm_email(data.email, data.code)
         return ConfirmedView(email=user.email if user and user.email else data.email,
                              email_confirmed=True)
+
+    @post("/accounts/confirm/resend", status_code=HTTP_202_ACCEPTED, opt={"limit": "sessions"},
+          responses=errors(422, 429),
+          summary="Send a new confirmation code (same answer for any address)")
+    async def resend_code(
+        self, data: JSONBody[ResendCodeRequest], services: Services
+    ) -> ResendCodeView:
+        await services.resend_confirmation_code(data.email)
+        return ResendCodeView()
 
     @post("/accounts/merge-guest", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           dependencies=AUTHED, responses=errors(401, 403, 404, 422, 429), security=BEARER,
