@@ -33,7 +33,7 @@ class UsersController(Controller):
         email: Annotated[str | None, QueryParameter(
             max_length=254, description="prefix")] = None,
         user_id: Annotated[str | None, QueryParameter(
-            query="id", max_length=255, description="user id or provider subject")] = None,
+            name="id", max_length=255, description="user id or provider subject")] = None,
         kind: FromQuery[Literal["guest", "member"] | None] = None,
         status: FromQuery[Literal["active", "disabled"] | None] = None,
         cursor: Cursor = None, limit: Limit = 50,
