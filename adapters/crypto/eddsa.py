@@ -5,8 +5,8 @@ header segments are parsed once and remembered, so a verification costs little m
 the raw Ed25519 check (see docs/performance.md).
 """
 
+import base64
 import binascii
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +22,7 @@ MAX_TOKEN_BYTES = 4096
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _decode_json = msgspec.json.Decoder().decode
+_encode_json = msgspec.json.Encoder().encode  # compact, key order kept
 
 
 class InvalidToken(Unauthorized):
@@ -41,6 +42,10 @@ class UnknownKid(InvalidToken):
 def generate_ed25519() -> tuple[bytes, bytes]:
     private = Ed25519PrivateKey.generate()
     return private.public_key().public_bytes_raw(), private.private_bytes_raw()
+
+
+def _b64url_bytes(raw: bytes) -> bytes:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
 
 def _b64decode(segment: str) -> bytes:
@@ -86,11 +91,10 @@ class EdDSASigner:
                 key.private_key)
         header = self._headers.get((key.kid, typ))
         if header is None:
-            raw = json.dumps({"alg": "EdDSA", "typ": typ, "kid": key.kid}, separators=(",", ":"))
-            header = self._headers[(key.kid, typ)] = b64url(raw.encode()).encode()
-        payload = b64url(json.dumps(claims, separators=(",", ":")).encode()).encode()
-        signing_input = header + b"." + payload
-        return (signing_input + b"." + b64url(private.sign(signing_input)).encode()).decode()
+            raw = _encode_json({"alg": "EdDSA", "typ": typ, "kid": key.kid})
+            header = self._headers[(key.kid, typ)] = _b64url_bytes(raw)
+        signing_input = header + b"." + _b64url_bytes(_encode_json(claims))
+        return (signing_input + b"." + _b64url_bytes(private.sign(signing_input))).decode()
 
 
 class EdDSAVerifier:

@@ -27,6 +27,7 @@ class InMemorySessionRepository:
         stored = copy.deepcopy(family)
         self._record_hashes(stored)
         tables.sessions[family.id] = stored
+        family.unrecorded_hashes.clear()
 
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:
         tables = self._ws.tables
@@ -39,6 +40,7 @@ class InMemorySessionRepository:
             stored.revoked_at, stored.revoked_reason = current.revoked_at, current.revoked_reason
         self._record_hashes(stored)
         tables.sessions[family.id] = stored
+        family.unrecorded_hashes.clear()
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[RefreshFamily]:
         live = [

@@ -1,16 +1,21 @@
 """The one place an AsyncEngine is built: PostgreSQL (asyncpg) or SQLite (aiosqlite)."""
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+if TYPE_CHECKING:
+    import asyncpg
+
 _POSTGRES = {"postgres", "postgresql", "postgresql+asyncpg"}
 _SQLITE = {"sqlite", "sqlite+aiosqlite"}
 SQLITE_BUSY_TIMEOUT_S = 30
+DEFAULT_POOL_SIZE = 10
+STATEMENT_TIMEOUT_MS = 30_000
 
 
 def normalize_url(url: str) -> URL:
@@ -28,15 +33,22 @@ def is_sqlite(url: str | URL) -> bool:
     return parsed.get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def _asyncpg_arguments(url: URL) -> tuple[URL, dict[str, Any]]:
+    connect_args: dict[str, Any] = {}
+    if "sslmode" in url.query:
+        # libpq spelling (RDS docs, DATABASE_URL conventions); asyncpg calls it `ssl`.
+        connect_args["ssl"] = url.query["sslmode"]
+        url = url.difference_update_query(["sslmode"])
+    return url, connect_args
+
+
+def create_engine(
+    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, echo: bool = False
+) -> AsyncEngine:
     parsed = normalize_url(url)
     if is_sqlite(parsed):
         return _sqlite_engine(parsed, echo)
-    connect_args: dict[str, Any] = {}
-    if "sslmode" in parsed.query:
-        # libpq spelling (RDS docs, DATABASE_URL conventions); asyncpg calls it `ssl`.
-        connect_args["ssl"] = parsed.query["sslmode"]
-        parsed = parsed.difference_update_query(["sslmode"])
+    parsed, connect_args = _asyncpg_arguments(parsed)
     return create_async_engine(
         parsed,
         echo=echo,
@@ -83,3 +95,26 @@ def _sqlite_engine(url: URL, echo: bool) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+async def create_driver_pool(url: str, *, size: int = DEFAULT_POOL_SIZE) -> "asyncpg.Pool":
+    """A plain asyncpg pool on the same PostgreSQL database, for the few hot paths that
+    cannot afford SQLAlchemy's per-statement cost. Connects lazily, like the engine."""
+    import asyncpg
+
+    parsed, connect_args = _asyncpg_arguments(normalize_url(url))
+    if is_sqlite(parsed):
+        raise ValueError("a driver pool is for PostgreSQL only")
+    return await asyncpg.create_pool(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+        database=parsed.database, min_size=0, max_size=size,
+        max_inactive_connection_lifetime=300, reset=_keep_session,
+        # Enforced by the server: a client-side command_timeout arms a timer per statement.
+        server_settings={"statement_timeout": str(STATEMENT_TIMEOUT_MS)}, **connect_args,
+    )
+
+
+async def _keep_session(_connection: object) -> None:
+    """Replaces asyncpg's reset query on release (one round trip per use): the pool's users
+    run single autocommitted statements and change no session state. An open transaction
+    is still rolled back by asyncpg itself."""

@@ -1,10 +1,12 @@
+from datetime import datetime
+
 from application.auth.policy import AuthPolicy, Clock
 from application.auth.tokens import Authenticated, TokenFactory
 from application.ports.messaging import AuthCache
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.sessions import RefreshLedger
 from domain.devices.model import validate_device_id
 from domain.sessions.model import InvalidRefreshToken
-from domain.sessions.tokens import hash_token
+from domain.sessions.tokens import derive_successor, hash_token, new_rotation_nonce
 from domain.shared.errors import ConcurrentUpdate
 
 MAX_ATTEMPTS = 5
@@ -16,13 +18,13 @@ class RefreshSession:
 
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        ledger: RefreshLedger,
         tokens: TokenFactory,
         policy: AuthPolicy,
         clock: Clock,
         auth_cache: AuthCache,
     ) -> None:
-        self._uow_factory, self._tokens, self._policy = uow_factory, tokens, policy
+        self._ledger, self._tokens, self._policy = ledger, tokens, policy
         self._clock, self._auth_cache = clock, auth_cache
 
     async def __call__(self, refresh_token: str, device_id: str) -> Authenticated:
@@ -39,27 +41,34 @@ class RefreshSession:
 
     async def _attempt(self, digest: str, presented: str, device_id: str) -> Authenticated:
         now = self._clock()
-        async with self._uow_factory() as uow:
-            family = await uow.sessions.get_by_token_hash(digest)
-            if family is None:
-                raise InvalidRefreshToken()
-            generation, was_active = family.generation, family.active
-            try:
-                successor = family.refresh(presented, device_id, now, self._policy.reuse_interval)
-            except InvalidRefreshToken:
-                if was_active and not family.active:
-                    await uow.sessions.update(family, generation)
-                    await uow.commit()
-                    await self._auth_cache.forget_user(family.user_id)
-                raise
-            user = await uow.users.get(family.user_id)
-            if user is None:
-                raise InvalidRefreshToken()
-            user.ensure_active()
-            if family.generation != generation:
-                await uow.sessions.update(family, generation)
-                if user.touch(now):
-                    await uow.users.update(user)
-                await uow.commit()
+        nonce = new_rotation_nonce()
+        successor = derive_successor(presented, nonce)
+        rotated = await self._ledger.rotate(digest, device_id, hash_token(successor), nonce, now)
+        if rotated is not None:  # the common case, in one step
+            family, user = rotated
+            return Authenticated(
+                user, self._tokens.token_set(user, family.id, device_id, successor, now))
+        # A racing or replayed token, another device, an ended session or a disabled user:
+        # the domain decides on what is stored.
+        return await self._decide(digest, presented, device_id, now)
+
+    async def _decide(
+        self, digest: str, presented: str, device_id: str, now: datetime
+    ) -> Authenticated:
+        found = await self._ledger.find(digest)
+        if found is None:
+            raise InvalidRefreshToken()
+        family, user = found
+        generation, was_active = family.generation, family.active
+        try:
+            successor = family.refresh(presented, device_id, now, self._policy.reuse_interval)
+        except InvalidRefreshToken:
+            if was_active and not family.active:
+                await self._ledger.record(family, generation)
+                await self._auth_cache.forget_user(family.user_id)
+            raise
+        user.ensure_active()
+        if family.generation != generation:
+            await self._ledger.record(family, generation, now if user.touch(now) else None)
         return Authenticated(
             user, self._tokens.token_set(user, family.id, device_id, successor, now))

@@ -98,11 +98,7 @@ class RefreshFamily:
         if digest == self.current_hash:
             nonce = new_rotation_nonce()
             successor = derive_successor(presented, nonce)
-            self.previous_hash, self.rotation_nonce = digest, nonce
-            self.current_hash = hash_token(successor)
-            self.rotated_at = now
-            self.generation += 1
-            self.unrecorded_hashes.append(self.current_hash)
+            self.rotate_to(hash_token(successor), nonce, now)
             return successor
         if (
             digest == self.previous_hash
@@ -113,6 +109,23 @@ class RefreshFamily:
             return derive_successor(presented, self.rotation_nonce)
         self.revoke(now, "reuse_detected")
         raise RefreshTokenReused()
+
+    def rotates_on(self, token_hash: str, device_id: str, now: datetime) -> bool:
+        """True when presenting this token now is a plain rotation (the common case): the
+        current token, from the bound device, of a live family. Anything else goes through
+        `refresh`, which decides between converging, revoking and refusing."""
+        return (
+            self.revoked_at is None and now < self.expires_at
+            and device_id == self.device_id and token_hash == self.current_hash
+        )
+
+    def rotate_to(self, successor_hash: str, nonce: bytes, now: datetime) -> None:
+        """The current token gives way to the one derived from it with `nonce`."""
+        self.previous_hash, self.rotation_nonce = self.current_hash, nonce
+        self.current_hash = successor_hash
+        self.rotated_at = now
+        self.generation += 1
+        self.unrecorded_hashes.append(successor_hash)
 
     def revoke(self, now: datetime, reason: str) -> None:
         if self.revoked_at is None:

@@ -100,6 +100,10 @@ class User:
     def is_guest(self) -> bool:
         return self.kind is UserKind.GUEST
 
+    @property
+    def is_active(self) -> bool:
+        return self.status is UserStatus.ACTIVE
+
     def ensure_active(self) -> None:
         if self.status is UserStatus.DISABLED:
             raise UserDisabled()

@@ -2,12 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.connection import ASGIConnection
 from litestar.di import Provide
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -24,16 +21,10 @@ from entrypoints.admin_api.routes.users import UsersController
 from entrypoints.common.di import resolve
 from entrypoints.common.errors import EXCEPTION_HANDLERS
 from entrypoints.common.logging import RequestLogMiddleware
-from entrypoints.common.rate_limit import RateLimitGuard
+from entrypoints.common.rate_limit import rate_limit_request
 
 ADMIN_PREFIX = "/v1/api/admin"
 HEALTH_PATH = f"{ADMIN_PREFIX}/healthz"
-
-
-async def rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    await RateLimitGuard(connection.app.state.services.rate_limits)(connection, handler)
 
 
 @get("/healthz", tags=["system"], summary="Alive (open to the load balancer)",
@@ -60,7 +51,7 @@ def admin_router() -> Router:
                              audit_log],
         dependencies={"admin": Provide(provide_acting)}, security=[{"bearer": []}])
     return Router(ADMIN_PREFIX, route_handlers=[login, healthz, authenticated],
-                  guards=[rate_limit])
+                  before_request=rate_limit_request)
 
 
 @asynccontextmanager

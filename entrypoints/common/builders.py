@@ -7,12 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.crypto.keyring_cache import KeyRingCache
 from adapters.memory.bus import InMemoryRealtimeBus
+from application.auth.refresh_ledger import UnitOfWorkRefreshLedger
 from application.identity.triggers import RecordConfirmedSignUp, ScreenSignUp
 from application.keys.manage_keys import RotateKeys
 from application.ports.identity import IdentityProvider
 from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
 from application.ports.messaging import Mailer, RealtimeBus
+from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.users.signup import SignUpPolicy, parse_domains
@@ -24,6 +26,26 @@ def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
     from adapters.sql.unit_of_work import sql_unit_of_work_factory
 
     return sql_unit_of_work_factory(engine)
+
+
+async def build_refresh_ledger(
+    settings: Settings, uow_factory: UnitOfWorkFactory
+) -> AsyncIterator[RefreshLedger]:
+    """On PostgreSQL, refreshes go through the driver (one statement in the common case);
+    elsewhere through the Unit of Work."""
+    from adapters.sql.engine import is_sqlite
+
+    if is_sqlite(settings.sql_url):
+        yield UnitOfWorkRefreshLedger(uow_factory)
+        return
+    from adapters.sql.engine import create_driver_pool
+    from adapters.sql.refresh_ledger import AsyncpgRefreshLedger
+
+    pool = await create_driver_pool(settings.sql_url)
+    try:
+        yield AsyncpgRefreshLedger(pool)
+    finally:
+        await pool.close()
 
 
 async def build_key_store(settings: Settings, aws: AwsClients) -> KeyStore:

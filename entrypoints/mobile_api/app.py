@@ -2,12 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar, Router
-from litestar.connection import ASGIConnection
 from litestar.di import Provide
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -15,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.common.di import resolve
 from entrypoints.common.errors import EXCEPTION_HANDLERS
 from entrypoints.common.logging import RequestLogMiddleware
-from entrypoints.common.rate_limit import RateLimitGuard
+from entrypoints.common.rate_limit import rate_limit_request
 from entrypoints.mobile_api.auth import provide_services
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.identity import (
@@ -30,12 +27,6 @@ from entrypoints.mobile_api.routes.transfers import TransferCodesController
 
 API_PREFIX = "/v1/api"
 MAX_BODY_BYTES = 1 << 20
-
-
-async def rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    await RateLimitGuard(connection.app.state.services.rate_limits)(connection, handler)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -54,7 +45,7 @@ def api_router() -> Router:
         API_PREFIX,
         route_handlers=[AccountsController, SessionsController, MeController,
                         TransferCodesController, realtime_token, ImagesController, signed_file],
-        guards=[rate_limit],
+        before_request=rate_limit_request,
     )
 
 

@@ -61,6 +61,7 @@ class MobileContainer(containers.DeclarativeContainer):
     redis = providers.Resource(resources.open_redis, settings.provided.redis_url)
 
     uow_factory = providers.Singleton(builders.sql_uow_factory, engine)
+    refresh_ledger = providers.Resource(builders.build_refresh_ledger, settings, uow_factory)
     key_store = providers.Resource(builders.build_key_store, settings, aws)
     rotate_keys = providers.Singleton(
         RotateKeys, key_store, providers.Object(generate_ed25519),
@@ -111,7 +112,7 @@ class MobileContainer(containers.DeclarativeContainer):
             MergeGuest, uow_factory, identity, tokens, policy, clock, authenticator),
         login=providers.Singleton(Login, uow_factory, identity, tokens, policy, clock),
         refresh=providers.Singleton(
-            RefreshSession, uow_factory, tokens, policy, clock, authenticator),
+            RefreshSession, refresh_ledger, tokens, policy, clock, authenticator),
         logout=providers.Singleton(Logout, uow_factory, clock, authenticator),
         update_profile=providers.Singleton(UpdateProfile, uow_factory, authenticator),
         list_devices=providers.Singleton(ListDevices, uow_factory),

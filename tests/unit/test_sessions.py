@@ -9,7 +9,7 @@ from domain.sessions.model import (
     RefreshTokenReused,
     RefreshTokenRevoked,
 )
-from domain.sessions.tokens import hash_token
+from domain.sessions.tokens import derive_successor, hash_token
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 REUSE = timedelta(seconds=10)
@@ -73,3 +73,36 @@ def test_lifetime_is_fixed_from_login_not_sliding() -> None:
     token = family.refresh(token, DEVICE, later, REUSE)
     with pytest.raises(RefreshTokenExpired):
         family.refresh(token, DEVICE, T0 + timedelta(days=30), REUSE)
+
+
+def test_rotates_on_is_exactly_when_refresh_would_plainly_rotate() -> None:
+    """The fast path trusts this predicate (and its SQL twin): every case where it says
+    yes must be a plain rotation, every other case must go through refresh()."""
+    family, token = start()
+    successor = family.refresh(token, DEVICE, T0, REUSE)
+    revoked, revoked_token = start()
+    revoked.revoke(T0, "logout")
+    cases = [
+        (family, successor, DEVICE, T0, True),  # the current token
+        (family, token, DEVICE, T0, False),  # the previous one: converges, no rotation
+        (family, successor, "another-device-01", T0, False),  # revokes
+        (family, successor, DEVICE, family.expires_at, False),  # expired
+        (revoked, revoked_token, DEVICE, T0, False),
+        (family, "never issued", DEVICE, T0, False),
+    ]
+    for candidate, presented, device, now, expected in cases:
+        assert candidate.rotates_on(hash_token(presented), device, now) is expected
+        if expected:
+            before = candidate.generation
+            candidate.refresh(presented, device, now, REUSE)
+            assert candidate.generation == before + 1 and candidate.active
+
+
+def test_rotate_to_records_what_refresh_records() -> None:
+    family, token = start()
+    other, _ = start()
+    other.current_hash = family.current_hash
+    successor = family.refresh(token, DEVICE, T0, REUSE)
+    other.rotate_to(family.current_hash, family.rotation_nonce or b"", T0)
+    assert other == family and other.unrecorded_hashes[-1] == family.unrecorded_hashes[-1]
+    assert derive_successor(token, family.rotation_nonce or b"") == successor
