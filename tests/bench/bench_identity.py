@@ -123,8 +123,21 @@ def guests(base: str, count: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def median_of(measure: "callable[[], float]") -> float:  # type: ignore[valid-type]
-    return statistics.median(measure() for _ in range(RUNS))
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    server: subprocess.Popen[bytes], url: str, connections: int, threads: int,
+    script: Path | None = None,
+) -> tuple[float, float]:
+    """wrk's (requests/s, server CPU microseconds per request): the second figure moves far
+    less with what else the machine is doing."""
+    before = cpu_seconds(server.pid)
+    rate = wrk(url, connections, threads, script)
+    return rate, (cpu_seconds(server.pid) - before) / (rate * SECONDS) * 1e6
 
 
 def main() -> None:
@@ -133,6 +146,7 @@ def main() -> None:
     name, url = asyncio.run(make_database())
     work = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     results: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     try:
         for label, env in (("cached", {}), ("uncached", {"ATELIER_AUTH_CACHE_SECONDS": "0"})):
             server, base = start_server(url, work / label, **env)
@@ -147,10 +161,11 @@ def main() -> None:
                 refresh_script.write_text(REFRESH_LUA % {"sessions": work / "sessions.txt"})
                 bare, me = [], []
                 for _ in range(RUNS):  # interleaved, so drift on a noisy machine hits both
-                    bare.append(wrk(f"{base}/bench/bare", 64, 1))
-                    me.append(wrk(base, 64, 1, me_script))
-                results[f"bare_64c_{label}"] = statistics.median(bare)
-                results[f"me_64c_{label}"] = statistics.median(me)
+                    bare.append(measured(server, f"{base}/bench/bare", 64, 1))
+                    me.append(measured(server, base, 64, 1, me_script))
+                for name_, runs in ((f"bare_64c_{label}", bare), (f"me_64c_{label}", me)):
+                    results[name_] = statistics.median(rate for rate, _ in runs)
+                    cpu[name_] = statistics.median(us for _, us in runs)
                 if label == "cached":
                     bare8, refresh = [], []
                     for _ in range(RUNS):
@@ -158,10 +173,11 @@ def main() -> None:
                         fresh = guests(base, 8)
                         (work / "sessions.txt").write_text(
                             "\n".join(f"{s[1]} {s[2]}" for s in fresh) + "\n")
-                        bare8.append(wrk(f"{base}/bench/bare", 8, 8))
-                        refresh.append(wrk(base, 8, 8, refresh_script))
-                    results["bare_8c"] = statistics.median(bare8)
-                    results["refresh_8c"] = statistics.median(refresh)
+                        bare8.append(measured(server, f"{base}/bench/bare", 8, 8))
+                        refresh.append(measured(server, base, 8, 8, refresh_script))
+                    for name_, runs in (("bare_8c", bare8), ("refresh_8c", refresh)):
+                        results[name_] = statistics.median(rate for rate, _ in runs)
+                        cpu[name_] = statistics.median(us for _, us in runs)
             finally:
                 server.terminate()
                 server.wait(10)
@@ -174,6 +190,8 @@ def main() -> None:
         "me_vs_bare_without_session_cache": round(
             results["me_64c_uncached"] / results["bare_64c_uncached"], 3),
         "refresh_vs_bare": round(results["refresh_8c"] / results["bare_8c"], 3),
+        "server_cpu_us_per_request": {k: round(v) for k, v in cpu.items()},
+        "refresh_vs_bare_in_server_cpu": round(cpu["bare_8c"] / cpu["refresh_8c"], 3),
         "runs": RUNS, "seconds_per_run": SECONDS,
     }
     print(json.dumps(report, indent=2))
