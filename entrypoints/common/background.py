@@ -33,10 +33,15 @@ class WakeupEvent:
 
 class OutboxRelayRunner:
     """Runs a RelayOutbox every `interval` seconds, or at once when woken; backs off
-    while a destination is down."""
+    while a destination is down.
+
+    It stops by being told, not by cancellation: a cancellation that lands inside a
+    SQLAlchemy/asyncpg call can be swallowed (asyncpg#873), and a cancelled relay then
+    went on looping, holding the worker's shutdown until SIGKILL."""
 
     def __init__(self, relay: RelayOutbox, wakeup: WakeupEvent, interval: float) -> None:
         self._relay, self._wakeup, self._interval = relay, wakeup, interval
+        self._stopping = False
 
     async def run_once(self) -> int:
         try:
@@ -48,8 +53,9 @@ class OutboxRelayRunner:
             return 0
 
     async def run(self) -> None:
+        """Rounds until stop(); the round in progress then finishes."""
         pause = self._interval
-        while True:
+        while not self._stopping:
             try:
                 await self._relay()
                 pause = self._interval
@@ -58,19 +64,40 @@ class OutboxRelayRunner:
             except Exception:
                 log.exception("outbox relay round failed; backing off")
                 pause = min(MAX_BACKOFF, pause * 2)
-            await self._wakeup.wait(pause)
+            if not self._stopping:
+                await self._wakeup.wait(pause)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.wake()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
+        self._stopping = False
         task = asyncio.create_task(self.run(), name="outbox-relay")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            self.stop()
+            # The round in progress is bounded by the database's statement timeout and the
+            # destinations' timeouts; past this grace it is abandoned (and cancelled).
+            await finish_or_abandon(task, FINAL_FLUSH_SECONDS)
             # What the last moments committed goes out before exit, but a destination that
             # is down cannot hold a shutdown hostage: undelivered rows wait in the outbox.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(FINAL_FLUSH_SECONDS):
-                    await self.run_once()
+            await finish_or_abandon(
+                asyncio.create_task(self.run_once(), name="outbox-final-flush"),
+                FINAL_FLUSH_SECONDS)
+
+
+async def finish_or_abandon(task: "asyncio.Task[object]", within: float) -> bool:
+    """Waits for `task` at most `within` seconds without relying on cancellation to end
+    the wait; a task still running then is cancelled and left behind. True if it ended."""
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s ended with %r", task.get_name(), task.exception())
+        return True
+    log.warning("%s still running after %.0f s at shutdown; abandoned", task.get_name(),
+                within)
+    task.cancel()
+    return False

@@ -11,6 +11,27 @@ from entrypoints.image_worker.worker import ImageWorker
 
 log = logging.getLogger("atelier.worker")
 
+STUCK_REPORT_SECONDS = 10.0
+
+
+def _await_chain(task: "asyncio.Task[object]") -> str:
+    """Where a task waits, outermost first (Task.get_stack shows one frame only)."""
+    places, step = [], task.get_coro()
+    while step is not None:
+        frame = getattr(step, "cr_frame", None) or getattr(step, "gi_frame", None) \
+            or getattr(step, "ag_frame", None)
+        if frame is not None:
+            places.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        step = getattr(step, "cr_await", None) or getattr(step, "gi_yieldfrom", None) \
+            or getattr(step, "ag_await", None)
+    return " <- ".join(reversed(places)) or repr(task)
+
+
+def _report_stuck() -> None:
+    """A drain that outlives STUCK_REPORT_SECONDS says what it is waiting for."""
+    for task in asyncio.all_tasks():
+        log.warning("still stopping: task %s waits at %s", task.get_name(), _await_chain(task))
+
 
 async def run_worker(settings: Settings) -> int:
     """Runs until SIGTERM or SIGINT, then stops receiving, finishes in-flight jobs, exits 0."""
@@ -20,8 +41,12 @@ async def run_worker(settings: Settings) -> int:
     try:
         worker: ImageWorker = await resolve(container.worker)
         loop = asyncio.get_running_loop()
+        def stop() -> None:
+            worker.stop()
+            loop.call_later(STUCK_REPORT_SECONDS, _report_stuck)
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, worker.stop)
+            loop.add_signal_handler(signum, stop)
         log.info("image worker started (concurrency %d)", settings.worker_concurrency)
         await worker.run()
     finally:

@@ -4,7 +4,7 @@ dead-lettered jobs failed, relays the notifications, and drains on SIGTERM."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from application.images.fail_dead_job import FailDeadJob
 from application.images.policy import ImagePolicy
@@ -38,13 +38,15 @@ class ImageWorker:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Until stop(): consume jobs and dead letters; then drain and return."""
+        """Until stop(): consume jobs and dead letters; then drain and return.
+
+        The consumers end by checking the stop, not by cancellation: only a pending
+        receive (an HTTP long poll) is ever cancelled. A cancellation landing in database
+        work can be swallowed (asyncpg#873), and a consumer cancelled there kept looping."""
         async with self._notifications.running():
             consumers = [asyncio.create_task(self._consume(), name="jobs"),
                          asyncio.create_task(self._consume_dead(), name="dead-letters")]
             await self._stopping.wait()
-            for task in consumers:
-                task.cancel()
             await asyncio.gather(*consumers, return_exceptions=True)
             if self._in_flight:
                 log.info("draining %d job(s) in flight", len(self._in_flight))
@@ -63,18 +65,17 @@ class ImageWorker:
 
     async def _consume(self) -> None:
         pause = ERROR_PAUSE
-        while True:
-            await self._slots.acquire()
-            free = 1
-            while free < self._concurrency and not self._slots.locked():
-                await self._slots.acquire()
-                free += 1
+        while not self._stopping.is_set():
+            free = await self._free_slots()
+            if self._stopping.is_set():
+                self._release(free)
+                break
             try:
-                jobs = await self._queue.receive(free, self._wait)
+                jobs = await self._unless_stopped(self._queue.receive(free, self._wait))
             except Exception as error:
                 self._release(free)
                 log.warning("receiving jobs failed: %r; again in %.0f s", error, pause)
-                await asyncio.sleep(pause)
+                await self._sleep_unless_stopped(pause)
                 pause = min(MAX_ERROR_PAUSE, pause * 2)
                 continue
             except BaseException:
@@ -86,6 +87,37 @@ class ImageWorker:
                 task = asyncio.create_task(self._handle(job))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+
+    async def _free_slots(self) -> int:
+        """Waits for one free slot, then takes every other free one."""
+        await self._slots.acquire()
+        free = 1
+        while free < self._concurrency and not self._slots.locked():
+            await self._slots.acquire()
+            free += 1
+        return free
+
+    async def _unless_stopped(self, receive: Awaitable[list[ReceivedJob]]) -> list[ReceivedJob]:
+        """The receive's jobs, or none once stop() is called while it waits (the receive
+        is cancelled: a message it had taken comes back after its visibility timeout)."""
+        receiving = asyncio.ensure_future(receive)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if receiving.done():
+            return receiving.result()
+        receiving.cancel()
+        await asyncio.wait({receiving}, timeout=1.0)
+        return []
+
+    async def _sleep_unless_stopped(self, seconds: float) -> None:
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({stopping}, timeout=seconds)
+        finally:
+            stopping.cancel()
 
     def _release(self, count: int) -> None:
         for _ in range(count):
@@ -112,14 +144,15 @@ class ImageWorker:
 
     async def _consume_dead(self) -> None:
         pause = ERROR_PAUSE
-        while True:
+        while not self._stopping.is_set():
             try:
-                for dead in await self._queue.receive_dead(10, self._wait):
+                for dead in await self._unless_stopped(
+                        self._queue.receive_dead(10, self._wait)):
                     if dead.image_id and await self._fail_dead(dead.image_id):
                         log.error("image %s dead-lettered: marked failed", dead.image_id)
                     await self._queue.change_dead_visibility(dead.receipt, PARKED_SECONDS)
                 pause = ERROR_PAUSE
             except Exception as error:
                 log.warning("dead-letter consumer: %r; again in %.0f s", error, pause)
-                await asyncio.sleep(pause)
+                await self._sleep_unless_stopped(pause)
                 pause = min(MAX_ERROR_PAUSE, pause * 2)
