@@ -49,7 +49,7 @@ async def test_a_guest_generates_downloads_lists_and_deletes(pipeline: Pipeline)
     picture = await client.get(ready["url"])
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(picture.content)).size == (1536, 1024)
-    events = pipeline.bus.ready_for(image_id)
+    events = await pipeline.bus.wait_ready(image_id)
     assert len(events) == 1 and events[0]["url"]
 
     listed = await client.get(f"{API}/images", headers=bearer(tokens))

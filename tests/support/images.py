@@ -39,6 +39,17 @@ class RecordingBus:
         return [m.data for m in self.published
                 if m.data.get("type") == "image.ready" and m.data.get("id") == image_id]
 
+    async def wait_ready(
+        self, image_id: str, timeout: float = 10.0, settle: float = 0.3
+    ) -> list[dict[str, Any]]:
+        """The image.ready events once the first has come (the outbox relay publishes
+        after the commit that made the image ready), plus any within `settle` after it."""
+        deadline = time.monotonic() + timeout
+        while not self.ready_for(image_id) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(settle)
+        return self.ready_for(image_id)
+
 
 @asynccontextmanager
 async def running_worker(
