@@ -109,7 +109,8 @@ def copy_installed(target: Path, path_entries: list[str] | None = None) -> list[
 
 def download(target: Path) -> list[dict[str, object]]:
     """The explicit, networked path: Lambda wheels into a scratch dir, then copied."""
-    scratch = Path(tempfile.mkdtemp(prefix="lambda-wheels-"))
+    BUILD.mkdir(parents=True, exist_ok=True)  # scratch stays inside the repository
+    scratch = Path(tempfile.mkdtemp(prefix="lambda-wheels-", dir=BUILD))
     try:
         subprocess.run([  # noqa: S603 - fixed arguments, run only with --download
             shutil.which("uv") or "uv", "pip", "install", "--target", str(scratch),

@@ -114,7 +114,8 @@ def gateway_env(jwks_url: str, prefix: str) -> dict[str, str]:
         "ATELIER_REDIS_URL": REDIS_URL, "ATELIER_ISSUER": ISSUER, "ATELIER_JWKS_URL": jwks_url,
         "ATELIER_REALTIME_BUS_PREFIX": prefix, "ATELIER_LOG_LEVEL": "WARNING",
         "ATELIER_GATEWAY_HANDSHAKES_PER_SECOND": "100000",
-        "ATELIER_GATEWAY_HANDSHAKE_BURST": "100000", "ATELIER_DATA_DIR": "/tmp/atelier-bench",
+        "ATELIER_GATEWAY_HANDSHAKE_BURST": "100000",
+        "ATELIER_DATA_DIR": str(ROOT / ".atelier" / "bench-gateway"),
     }
 
 
