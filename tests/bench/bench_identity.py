@@ -36,22 +36,35 @@ request = function()
 end
 """
 
+# Each wrk thread owns a share of the sessions and keeps the ones not in flight in a pool:
+# a request takes one, the answer puts the rotated token back (its user id names the
+# device). With more sessions per thread than connections, the pool never runs dry;
+# a failed refresh loses its session and shows as a non-2xx answer, which fails the run.
 REFRESH_LUA = """
 local counter = 1
 function setup(thread) thread:set("slot", counter); counter = counter + 1 end
 function init(args)
-  local n = 0
+  local threads, n = tonumber(args[1]), 0
+  free, device_of = {}, {}
   for line in io.lines("%(sessions)s") do
     n = n + 1
-    if n == slot then token, device = line:match("([^ ]+) ([^ ]+)") end
+    if (n - 1) %% threads == slot - 1 then
+      local token, device, user = line:match("([^ ]+) ([^ ]+) ([^ ]+)")
+      device_of[user] = device
+      free[#free + 1] = {token, device}
+    end
   end
 end
 request = function()
+  local session = table.remove(free) or {"exhausted", "exhausted"}
   return wrk.format("POST", "/v1/api/sessions/refresh", {["Content-Type"] = "application/json"},
-    '{"refresh_token":"' .. token .. '","device_id":"' .. device .. '"}')
+    '{"refresh_token":"' .. session[1] .. '","device_id":"' .. session[2] .. '"}')
 end
 response = function(status, headers, body)
-  if status == 200 then token = body:match('"refresh_token":"([^"]+)"') end
+  if status == 200 then
+    local user = body:match('"user":{"id":"([^"]+)"')
+    free[#free + 1] = {body:match('"refresh_token":"([^"]+)"'), device_of[user]}
+  end
 end
 """
 
@@ -66,7 +79,8 @@ def wrk(url: str, connections: int, threads: int, script: Path | None = None) ->
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "--latency"]
     if script:
         command += ["-s", str(script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    command += [url, "--", str(threads)]  # the refresh script shares sessions among threads
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise SystemExit(f"{url}: {non2xx.group(1)} failed requests\n{out}")
@@ -112,15 +126,22 @@ def start_server(
     raise SystemExit("the server did not start")
 
 
-def guests(base: str, count: int) -> list[tuple[str, str, str]]:
+def guests(base: str, count: int) -> list[tuple[str, str, str, str]]:
     out = []
     with httpx.Client(base_url=base) as client:
         for i in range(count):
             device = f"IDFV-BENCH-{i:06d}-{secrets.token_hex(3)}"
-            tokens = client.post("/v1/api/guests", json={"device_id": device,
-                                                         "platform": "ios"}).json()["tokens"]
-            out.append((tokens["access_token"], tokens["refresh_token"], device))
+            session = client.post("/v1/api/guests", json={"device_id": device,
+                                                          "platform": "ios"}).json()
+            tokens = session["tokens"]
+            out.append((tokens["access_token"], tokens["refresh_token"], device,
+                        session["user"]["id"]))
     return out
+
+
+def write_sessions(path: Path, sessions: list[tuple[str, str, str, str]]) -> None:
+    path.write_text("".join(f"{refresh} {device} {user}\n"
+                            for _, refresh, device, user in sessions))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -144,7 +165,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     name, url = asyncio.run(make_database())
-    work = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    scratch = Path(__file__).resolve().parents[2] / ".atelier"  # gitignored, in the repo
+    scratch.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-identity-", dir=scratch))
     results: dict[str, float] = {}
     cpu: dict[str, float] = {}
     try:
@@ -153,8 +176,6 @@ def main() -> None:
             try:
                 sessions = guests(base, 64)
                 (work / "tokens.txt").write_text("\n".join(s[0] for s in sessions) + "\n")
-                (work / "sessions.txt").write_text(
-                    "\n".join(f"{s[1]} {s[2]}" for s in sessions) + "\n")
                 me_script = work / "me.lua"
                 me_script.write_text(ME_LUA % {"tokens": work / "tokens.txt"})
                 refresh_script = work / "refresh.lua"
@@ -167,17 +188,24 @@ def main() -> None:
                     results[name_] = statistics.median(rate for rate, _ in runs)
                     cpu[name_] = statistics.median(us for _, us in runs)
                 if label == "cached":
-                    bare8, refresh = [], []
-                    for _ in range(RUNS):
-                        # A run rotates every token it holds: each run starts new sessions.
-                        fresh = guests(base, 8)
-                        (work / "sessions.txt").write_text(
-                            "\n".join(f"{s[1]} {s[2]}" for s in fresh) + "\n")
-                        bare8.append(measured(server, f"{base}/bench/bare", 8, 8))
-                        refresh.append(measured(server, base, 8, 8, refresh_script))
-                    for name_, runs in (("bare_8c", bare8), ("refresh_8c", refresh)):
-                        results[name_] = statistics.median(rate for rate, _ in runs)
-                        cpu[name_] = statistics.median(us for _, us in runs)
+                    # Refresh at the client shape of the /me runs (64 connections, one wrk
+                    # thread) and at the earlier one (8 connections, 8 threads).
+                    for connections, threads in ((64, 1), (8, 8)):
+                        shape = f"{connections}c_{threads}t"
+                        bare_, refresh = [], []
+                        for _ in range(RUNS):
+                            # A run rotates every token it holds: each starts new sessions,
+                            # with spares (wrk builds one request per thread it never sends).
+                            write_sessions(work / "sessions.txt",
+                                           guests(base, connections + 4 * threads))
+                            bare_.append(measured(server, f"{base}/bench/bare", connections,
+                                                  threads))
+                            refresh.append(measured(server, base, connections, threads,
+                                                    refresh_script))
+                        for name_, runs in ((f"bare_{shape}", bare_),
+                                            (f"refresh_{shape}", refresh)):
+                            results[name_] = statistics.median(rate for rate, _ in runs)
+                            cpu[name_] = statistics.median(us for _, us in runs)
             finally:
                 server.terminate()
                 server.wait(10)
@@ -189,9 +217,13 @@ def main() -> None:
         "me_vs_bare": round(results["me_64c_cached"] / results["bare_64c_cached"], 3),
         "me_vs_bare_without_session_cache": round(
             results["me_64c_uncached"] / results["bare_64c_uncached"], 3),
-        "refresh_vs_bare": round(results["refresh_8c"] / results["bare_8c"], 3),
+        "refresh_vs_bare": {
+            shape: round(results[f"refresh_{shape}"] / results[f"bare_{shape}"], 3)
+            for shape in ("64c_1t", "8c_8t")},
         "server_cpu_us_per_request": {k: round(v) for k, v in cpu.items()},
-        "refresh_vs_bare_in_server_cpu": round(cpu["bare_8c"] / cpu["refresh_8c"], 3),
+        "refresh_vs_bare_in_server_cpu": {
+            shape: round(cpu[f"bare_{shape}"] / cpu[f"refresh_{shape}"], 3)
+            for shape in ("64c_1t", "8c_8t")},
         "runs": RUNS, "seconds_per_run": SECONDS,
     }
     print(json.dumps(report, indent=2))
