@@ -249,6 +249,55 @@ async def test_racing_rotations_let_exactly_one_win(case: LedgerCase) -> None:
     assert found is not None and found[0] == winners[0][0]
 
 
+async def test_concurrent_rotations_each_get_their_own_family(case: LedgerCase) -> None:
+    """Rotations asked for at the same moment (the asyncpg ledger sends them as one
+    statement): a wrong one among them fails alone, racing copies of one token let one win,
+    and two devices of one user both rotate."""
+    now = T0 + timedelta(minutes=1)
+    user = guest(last_seen=T0 - timedelta(days=1))
+    families = [RefreshFamily.start(f"{user.id}-fam{i}", user.id, DEVICE, T0, 30 * DAY)
+                for i in range(4)]
+    other_device, other_token = RefreshFamily.start(
+        f"{user.id}-phone2", user.id, "device-0002", T0, 30 * DAY)
+    async with case.uow() as uow:
+        await uow.users.add(user)
+        for family, _ in [*families, (other_device, other_token)]:
+            await uow.sessions.add(family)
+        await uow.commit()
+    tokens = [token for _, token in families]
+    asked = [  # (presented, device): token 1 on the wrong device, token 2 three times
+        (tokens[0], DEVICE), (tokens[1], "device-0009"), (tokens[2], DEVICE),
+        (tokens[2], DEVICE), (tokens[2], DEVICE), (tokens[3], DEVICE),
+        (other_token, "device-0002")]
+    successors = [_successor(presented) for presented, _ in asked]
+    outcomes = await asyncio.gather(*(
+        case.ledger.rotate(hash_token(presented), device, digest, nonce, now)
+        for (presented, device), (_, nonce, digest) in zip(asked, successors, strict=True)))
+
+    def rotated_to(index: int) -> str | None:
+        outcome = outcomes[index]
+        return outcome[0].current_hash if outcome is not None else None
+
+    assert rotated_to(0) == successors[0][2] and rotated_to(5) == successors[5][2]
+    assert rotated_to(6) == successors[6][2]
+    assert outcomes[1] is None  # the wrong device changed nothing
+    unchanged = await case.ledger.find(hash_token(tokens[1]))
+    assert unchanged is not None and unchanged[0].generation == families[1][0].generation
+    assert unchanged[0].current_hash == hash_token(tokens[1])
+    racing = [rotated_to(i) for i in (2, 3, 4)]
+    assert sum(digest is not None for digest in racing) == 1
+    stored = await case.ledger.find(hash_token(tokens[2]))
+    assert stored is not None and stored[0].current_hash in racing
+    for index in (0, 5, 6):
+        outcome = outcomes[index]
+        assert outcome is not None and outcome[1].last_seen_at == now
+        found = await case.ledger.find(successors[index][2])
+        assert found is not None and found[0] == outcome[0]
+    async with case.uow() as uow:
+        seen = await uow.users.get(user.id)
+    assert seen is not None and seen.last_seen_at == now
+
+
 @pytest.mark.parametrize(("seen_ago", "moves"), [
     (SEEN_GRANULARITY * 2, True), (SEEN_GRANULARITY / 6, False)])
 async def test_rotate_moves_last_seen_as_touch_does(
