@@ -94,8 +94,9 @@ async def finish_or_abandon(task: "asyncio.Task[object]", within: float) -> bool
     the wait; a task still running then is cancelled and left behind. True if it ended."""
     done, _ = await asyncio.wait({task}, timeout=within)
     if done:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s ended with %r", task.get_name(), task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.error("%s ended with %r", task.get_name(), error)
         return True
     log.warning("%s still running after %.0f s at shutdown; abandoned", task.get_name(),
                 within)

@@ -33,12 +33,11 @@ async def build_refresh_ledger(
 ) -> AsyncIterator[RefreshLedger]:
     """On PostgreSQL, refreshes go through the driver (one statement in the common case);
     elsewhere through the Unit of Work."""
-    from adapters.sql.engine import is_sqlite
+    from adapters.sql.engine import create_driver_pool, is_sqlite
 
     if is_sqlite(settings.sql_url):
         yield UnitOfWorkRefreshLedger(uow_factory)
         return
-    from adapters.sql.engine import create_driver_pool
     from adapters.sql.refresh_ledger import AsyncpgRefreshLedger
 
     pool = await create_driver_pool(settings.sql_url)
