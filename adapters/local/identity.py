@@ -12,7 +12,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from adapters.local.credentials import CredentialStore, LocalCredential
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.identity import (
     EmailNotConfirmed,
     InvalidConfirmationCode,

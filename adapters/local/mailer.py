@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.messaging import Email
 from domain.shared.clock import utcnow
 

@@ -2,7 +2,7 @@ import re
 from typing import Any
 
 from application.admin.acting import Acting
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.messaging import RealtimeBus
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.shared.errors import InvalidInput

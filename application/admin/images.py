@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.admin.acting import Acting
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.images import ObjectStore
 from application.ports.messaging import RealtimeBus
 from application.ports.unit_of_work import UnitOfWorkFactory

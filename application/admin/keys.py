@@ -1,8 +1,8 @@
 from collections.abc import Awaitable, Callable
 
 from application.admin.acting import Acting
-from application.auth.policy import Clock
 from application.keys.manage_keys import RevokeKey, RotateKeys
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 Reload = Callable[[], Awaitable[None]]

@@ -3,8 +3,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.admin.acting import Acting
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
 from application.ports.admin import PasswordHasher
+from application.ports.clock import Clock
 from application.ports.tokens import TokenSigner
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.admins.model import (

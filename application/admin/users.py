@@ -2,9 +2,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from application.admin.acting import Acting
-from application.auth.policy import Clock
 from application.auth.sessions import end_sessions
 from application.ports.admin import UserCursor, UserQuery
+from application.ports.clock import Clock
 from application.ports.identity import IdentityProvider
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory

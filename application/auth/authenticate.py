@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.tokens import AccessTokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.shared.errors import Unauthorized

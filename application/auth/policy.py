@@ -1,10 +1,7 @@
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from domain.users.lockout import LockoutPolicy
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

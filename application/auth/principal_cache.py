@@ -4,13 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from application.auth.authenticate import Authenticate, Principal
-from domain.shared.errors import Unauthorized
-
-
-class InvalidAccessToken(Unauthorized):
-    """The access token is missing, malformed, expired or not ours."""
-
-    code = "invalid_token"
+from application.ports.tokens import InvalidAccessToken
 
 
 class CachedAuthenticator:

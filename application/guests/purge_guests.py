@@ -1,4 +1,5 @@
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
+from application.ports.clock import Clock
 from application.ports.images import ObjectStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.guests.rules import is_purgeable, purge_cutoff

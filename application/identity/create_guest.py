@@ -1,6 +1,7 @@
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
 from application.auth.sessions import start_session
 from application.auth.tokens import Authenticated, TokenFactory
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import parse_platform, validate_device_id
 from domain.shared.ids import new_id

@@ -1,5 +1,5 @@
-from application.auth.policy import Clock
 from application.auth.sessions import end_device_sessions
+from application.ports.clock import Clock
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device, validate_device_id

@@ -1,41 +1,13 @@
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
 from application.auth.sessions import start_session
 from application.auth.tokens import Authenticated, TokenFactory
-from application.ports.identity import IdentityProvider, InvalidCredentials
+from application.identity.password_check import check_password_login
+from application.ports.clock import Clock
+from application.ports.identity import IdentityProvider
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import parse_platform, validate_device_id
 from domain.shared.ids import new_id
-from domain.users.lockout import LoginAttempts
 from domain.users.model import User, normalize_email
-
-
-async def check_password_login(
-    uow_factory: UnitOfWorkFactory,
-    identity: IdentityProvider,
-    policy: AuthPolicy,
-    clock: Clock,
-    email: str,
-    password: str,
-) -> str:
-    """The identity provider's subject for these credentials, behind the login lock-out."""
-    async with uow_factory() as uow:
-        attempts = await uow.login_attempts.get(email) or LoginAttempts(email)
-    attempts.check(clock())
-    try:
-        subject = await identity.authenticate(email, password)
-    except InvalidCredentials:
-        async with uow_factory() as uow:
-            attempts = await uow.login_attempts.get(email) or LoginAttempts(email)
-            attempts.failed(clock(), policy.lockout)
-            await uow.login_attempts.save(attempts)
-            await uow.commit()
-        raise
-    if attempts.failures:
-        async with uow_factory() as uow:
-            attempts.succeeded()
-            await uow.login_attempts.save(attempts)
-            await uow.commit()
-    return subject
 
 
 class Login:

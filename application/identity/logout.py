@@ -1,5 +1,5 @@
 from application.auth.authenticate import Principal
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory
 

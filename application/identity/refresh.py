@@ -1,7 +1,8 @@
 from datetime import datetime
 
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
 from application.auth.tokens import Authenticated, TokenFactory
+from application.ports.clock import Clock
 from application.ports.messaging import AuthCache
 from application.ports.sessions import RefreshLedger
 from domain.devices.model import validate_device_id

@@ -1,7 +1,8 @@
 from application.auth.authenticate import Principal
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
 from application.auth.sessions import start_session
 from application.auth.tokens import Authenticated, TokenFactory
+from application.ports.clock import Clock
 from application.ports.identity import IdentityProvider
 from application.ports.messaging import AuthCache
 from application.ports.unit_of_work import UnitOfWorkFactory

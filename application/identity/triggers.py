@@ -1,6 +1,6 @@
 """What Cognito's Lambda triggers do (and the local identity provider's hooks, in-process)."""
 
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.shared.ids import new_id
 from domain.users.model import EmailInUse, User, normalize_email

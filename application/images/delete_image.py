@@ -1,4 +1,4 @@
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.images import ObjectStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.images.errors import ImageNotFound

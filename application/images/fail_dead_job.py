@@ -1,4 +1,4 @@
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 GAVE_UP = "generation kept failing; gave up"

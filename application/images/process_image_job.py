@@ -4,8 +4,8 @@ import logging
 from collections.abc import AsyncIterator
 from enum import StrEnum
 
-from application.auth.policy import Clock
 from application.images.policy import IMAGE_READY, IMAGE_READY_EMAIL, ImagePolicy
+from application.ports.clock import Clock
 from application.ports.images import (
     ImageGenerator,
     JobQueue,

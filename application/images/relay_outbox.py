@@ -1,9 +1,9 @@
 import logging
 from typing import Any
 
-from application.auth.policy import Clock
 from application.images.notify_ready import NotifyImageReady
 from application.images.policy import IMAGE_READY, IMAGE_READY_EMAIL, IMAGE_REQUESTED
+from application.ports.clock import Clock
 from application.ports.images import Destinations, JobQueue
 from application.ports.unit_of_work import UnitOfWorkFactory
 

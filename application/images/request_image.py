@@ -1,5 +1,5 @@
-from application.auth.policy import Clock
 from application.images.policy import IMAGE_REQUESTED, ImagePolicy
+from application.ports.clock import Clock
 from application.ports.images import OutboxMessage, Wakeup
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.images.errors import IdempotencyKeyReused

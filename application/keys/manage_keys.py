@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from application.auth.policy import Clock
+from application.ports.clock import Clock
 from application.ports.messaging import RealtimeBus
 from application.ports.tokens import KeyGenerator, KeyStore
 from domain.keys.model import RotationPolicy, SigningKey

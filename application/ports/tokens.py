@@ -1,6 +1,13 @@
 from typing import Any, Protocol
 
 from domain.keys.ring import KeyRing
+from domain.shared.errors import Unauthorized
+
+
+class InvalidAccessToken(Unauthorized):
+    """The access token is missing, malformed, expired or not ours."""
+
+    code = "invalid_token"
 
 
 class TokenSigner(Protocol):

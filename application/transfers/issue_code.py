@@ -2,7 +2,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.auth.authenticate import Principal
-from application.auth.policy import AuthPolicy, Clock
+from application.auth.policy import AuthPolicy
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.transfers.model import TransferCode
 

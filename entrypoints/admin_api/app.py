@@ -18,10 +18,10 @@ from entrypoints.admin_api.routes.keys import KeysController
 from entrypoints.admin_api.routes.realtime import broadcast
 from entrypoints.admin_api.routes.sessions import login
 from entrypoints.admin_api.routes.users import UsersController
-from entrypoints.common.di import resolve
-from entrypoints.common.errors import EXCEPTION_HANDLERS
-from entrypoints.common.logging import RequestLogMiddleware
-from entrypoints.common.rate_limit import rate_limit_request
+from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
+from entrypoints.http_edge.logging import RequestLogMiddleware
+from entrypoints.http_edge.rate_limit import rate_limit_request
+from entrypoints.wiring.di import resolve
 
 ADMIN_PREFIX = "/v1/api/admin"
 HEALTH_PATH = f"{ADMIN_PREFIX}/healthz"

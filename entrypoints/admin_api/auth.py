@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from application.admin.acting import Acting
 from domain.shared.errors import Unauthorized
 from entrypoints.admin_api.services import AdminServices
-from entrypoints.common.client_ip import client_ip
+from entrypoints.http_edge.client_ip import client_ip
 
 
 class MissingToken(Unauthorized):

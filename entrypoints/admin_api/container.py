@@ -22,9 +22,9 @@ from application.ports.admin import AdminTokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.shared.clock import utcnow
 from entrypoints.admin_api.services import AdminServices
-from entrypoints.common import builders, resources
-from entrypoints.common.rate_limit import Limit, RateLimits
-from entrypoints.common.settings import Settings
+from entrypoints.http_edge.rate_limit import Limit, RateLimits
+from entrypoints.wiring import builders, resources
+from entrypoints.wiring.settings import Settings
 
 
 def rate_limits(settings: Settings, limiter: object) -> RateLimits:

@@ -15,7 +15,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from entrypoints.common.client_ip import client_ip
+from entrypoints.http_edge.client_ip import client_ip
 
 log = logging.getLogger("atelier.admin.network")
 

@@ -10,8 +10,8 @@ from application.admin.local_admins import LocalAdminLogin
 from application.admin.users import SearchUsers, SetUserStatus, ShowUser
 from application.keys.manage_keys import ListKeys
 from application.ports.admin import AdminTokenVerifier
-from entrypoints.common.rate_limit import RateLimits
-from entrypoints.common.settings import Settings
+from entrypoints.http_edge.rate_limit import RateLimits
+from entrypoints.wiring.settings import Settings
 
 
 @dataclass(frozen=True)

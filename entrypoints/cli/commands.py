@@ -3,8 +3,8 @@ import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from entrypoints.common.logging import configure_logging
-from entrypoints.common.settings import Settings
+from entrypoints.http_edge.logging import configure_logging
+from entrypoints.wiring.settings import Settings
 
 
 def _settings(args: argparse.Namespace | None = None) -> Settings:
@@ -16,7 +16,7 @@ def _settings(args: argparse.Namespace | None = None) -> Settings:
 
 
 async def _resolved(args: argparse.Namespace | None = None) -> Settings:
-    from entrypoints.common.resources import resolve_settings
+    from entrypoints.wiring.resources import resolve_settings
 
     return await resolve_settings(_settings(args))
 
@@ -100,7 +100,7 @@ async def _key_use_case(name: str, *call_args: str) -> object:
     from adapters.crypto.eddsa import generate_ed25519
     from application.keys.manage_keys import ListKeys, RevokeKey, RotateKeys
     from domain.shared.clock import utcnow
-    from entrypoints.common import builders, resources
+    from entrypoints.wiring import builders, resources
 
     settings = await _resolved()
     async with asynccontextmanager(resources.open_aws)(settings) as aws:
@@ -139,7 +139,7 @@ async def keys_revoke(args: argparse.Namespace) -> int:
 async def guests_purge(args: argparse.Namespace) -> int:
     from application.guests.purge_guests import PurgeGuests
     from domain.shared.clock import utcnow
-    from entrypoints.common import builders, resources
+    from entrypoints.wiring import builders, resources
 
     settings = await _resolved()
     async with (
@@ -177,7 +177,7 @@ async def admin_create(args: argparse.Namespace) -> int:
     from domain.admins.model import AdminIdentity, AdminSource
     from domain.shared.clock import utcnow
     from domain.shared.errors import DomainError
-    from entrypoints.common import builders, resources
+    from entrypoints.wiring import builders, resources
 
     password = _read_password(args)
     settings = await _resolved(args)

@@ -11,9 +11,9 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.common.settings import Settings
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.settings import Settings
 
 
 class PathDispatcher:
@@ -86,7 +86,7 @@ async def _lifespan_of(app: ASGIApp, scope: Scope) -> Any:
 @contextlib.asynccontextmanager
 async def running_worker(container: Any) -> Any:
     """The image worker as a background task: resources up, worker running, drained on exit."""
-    from entrypoints.common.di import resolve
+    from entrypoints.wiring.di import resolve
 
     container.check_dependencies()
     await container.init_resources()

@@ -8,11 +8,11 @@ from litestar import Litestar, MediaType, Response, asgi, get
 from litestar.datastructures import State
 from litestar.types import Receive, Scope, Send
 
-from entrypoints.common.di import resolve
-from entrypoints.common.errors import EXCEPTION_HANDLERS, error_body
 from entrypoints.edge_gateway.container import GatewayContainer
 from entrypoints.edge_gateway.gateway import Gateway
 from entrypoints.edge_gateway.logs import redact_tokens_in_server_logs
+from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
+from entrypoints.wiring.di import resolve
 
 REALTIME_PATH = "/v1/realtime"
 

@@ -8,11 +8,11 @@ from dependency_injector import containers, providers
 from adapters.crypto.eddsa import EdDSAVerifier
 from adapters.jwks.source import HttpJwksSource
 from application.auth.policy import AuthPolicy
-from entrypoints.common import builders, resources
-from entrypoints.common.settings import Settings
 from entrypoints.edge_gateway.admission import TokenAdmission, TokenBucket
 from entrypoints.edge_gateway.gateway import Gateway, GatewayLimits
 from entrypoints.edge_gateway.hub import ConnectionHub
+from entrypoints.wiring import builders, resources
+from entrypoints.wiring.settings import Settings
 
 
 async def open_http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:

@@ -16,7 +16,6 @@ from litestar.types import Receive, Scope, Send
 from adapters.crypto.eddsa import InvalidToken
 from application.keys.manage_keys import KEYS_CHANNEL
 from application.ports.messaging import BusMessage, RealtimeBus
-from entrypoints.common.errors import error_body
 from entrypoints.edge_gateway.admission import TokenAdmission, TokenBucket
 from entrypoints.edge_gateway.hub import (
     CLOSE_NORMAL,
@@ -26,6 +25,7 @@ from entrypoints.edge_gateway.hub import (
     Connection,
     ConnectionHub,
 )
+from entrypoints.http_edge.errors import error_body
 
 log = logging.getLogger("atelier.gateway")
 

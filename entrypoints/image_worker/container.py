@@ -7,10 +7,10 @@ from application.images.notify_ready import NotifyImageReady
 from application.images.process_image_job import ProcessImageJob
 from application.images.relay_outbox import RelayOutbox, to_notifications
 from domain.shared.clock import utcnow
-from entrypoints.common import builders, resources
-from entrypoints.common.background import OutboxRelayRunner, WakeupEvent
-from entrypoints.common.settings import Settings
 from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.wiring import builders, resources
+from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
+from entrypoints.wiring.settings import Settings
 
 
 class WorkerContainer(containers.DeclarativeContainer):

@@ -4,10 +4,10 @@ import asyncio
 import logging
 import signal
 
-from entrypoints.common.di import resolve
-from entrypoints.common.settings import Settings
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.wiring.di import resolve
+from entrypoints.wiring.settings import Settings
 
 log = logging.getLogger("atelier.worker")
 

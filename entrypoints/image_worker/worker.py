@@ -10,7 +10,7 @@ from application.images.fail_dead_job import FailDeadJob
 from application.images.policy import ImagePolicy
 from application.images.process_image_job import ProcessImageJob
 from application.ports.images import JobQueue, ReceivedJob
-from entrypoints.common.background import OutboxRelayRunner
+from entrypoints.wiring.background import OutboxRelayRunner
 
 log = logging.getLogger("atelier.worker")
 

@@ -4,7 +4,7 @@ upserts the user row by the Cognito `sub` (idempotent).
 The handlers take Cognito's own event shapes and return the event, as Cognito expects. No
 web framework is imported; the database is reached only by `post_confirmation`, through
 the shared bootstrap (entrypoints/lambdas/bootstrap.py). The local identity provider runs
-the same use cases in-process (entrypoints/common/builders.py).
+the same use cases in-process (entrypoints/wiring/builders.py).
 """
 
 import logging

@@ -9,10 +9,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.common.di import resolve
-from entrypoints.common.errors import EXCEPTION_HANDLERS
-from entrypoints.common.logging import RequestLogMiddleware
-from entrypoints.common.rate_limit import rate_limit_request
+from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
+from entrypoints.http_edge.logging import RequestLogMiddleware
+from entrypoints.http_edge.rate_limit import rate_limit_request
 from entrypoints.mobile_api.auth import provide_services
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.identity import (
@@ -24,6 +23,7 @@ from entrypoints.mobile_api.routes.images import ImagesController, signed_file
 from entrypoints.mobile_api.routes.realtime import realtime_token
 from entrypoints.mobile_api.routes.system import healthz, jwks, readyz
 from entrypoints.mobile_api.routes.transfers import TransferCodesController
+from entrypoints.wiring.di import resolve
 
 API_PREFIX = "/v1/api"
 MAX_BODY_BYTES = 1 << 20

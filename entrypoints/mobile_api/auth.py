@@ -6,7 +6,7 @@ from litestar.di import NamedDependency
 
 from adapters.crypto.eddsa import InvalidToken
 from application.auth.authenticate import Principal
-from application.auth.principal_cache import InvalidAccessToken
+from application.ports.tokens import InvalidAccessToken
 from entrypoints.mobile_api.services import MobileServices
 
 

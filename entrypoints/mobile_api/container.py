@@ -26,12 +26,12 @@ from application.keys.manage_keys import RotateKeys
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
 from domain.shared.clock import utcnow
-from entrypoints.common import builders, resources
-from entrypoints.common.background import OutboxRelayRunner, WakeupEvent
-from entrypoints.common.rate_limit import Limit, RateLimits
-from entrypoints.common.readiness import readiness_check
-from entrypoints.common.settings import Settings
+from entrypoints.http_edge.rate_limit import Limit, RateLimits
+from entrypoints.http_edge.readiness import readiness_check
 from entrypoints.mobile_api.services import MobileServices
+from entrypoints.wiring import builders, resources
+from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
+from entrypoints.wiring.settings import Settings
 
 
 def rate_limits(settings: Settings, limiter: object) -> RateLimits:

@@ -22,8 +22,8 @@ from application.images.request_image import RequestImage
 from application.ports.images import SignedObjectReader
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
-from entrypoints.common.rate_limit import RateLimits
-from entrypoints.common.settings import Settings
+from entrypoints.http_edge.rate_limit import RateLimits
+from entrypoints.wiring.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
 

@@ -6,10 +6,10 @@ import argparse
 from dependency_injector import providers
 
 from entrypoints.cli.commands import _gateway_options, _uvicorn
-from entrypoints.common.settings import Settings
 from entrypoints.edge_gateway.admission import Admitted
 from entrypoints.edge_gateway.app import create_app
 from entrypoints.edge_gateway.container import GatewayContainer
+from entrypoints.wiring.settings import Settings
 
 
 class NoVerification:

@@ -7,9 +7,9 @@ import sys
 import uvicorn
 from litestar import get
 
-from entrypoints.common.settings import Settings
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.settings import Settings
 
 
 @get("/bench/bare", sync_to_thread=False)

@@ -29,8 +29,8 @@ from application.ports.images import JobQueue
 from domain.images.model import ImageJob
 from domain.images.options import ImageRequest
 from domain.users.model import User
-from entrypoints.common.background import OutboxRelayRunner, WakeupEvent
 from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
 from tests.fixtures.aws import Aws
 from tests.support.images import FAST, RecordingBus, request_image, running_worker
 from tests.support.phone import new_guest

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.common.di import resolve
+from entrypoints.wiring.di import resolve
 from tests.support.admin import ADMIN, AdminStack, running_admin_stack
 from tests.support.phone import (
     API,

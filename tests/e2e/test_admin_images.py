@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from entrypoints.common.di import resolve
+from entrypoints.wiring.di import resolve
 from tests.support.admin import ADMIN, AdminStack, running_admin_stack
 from tests.support.images import FAST, request_image, running_worker, wait_for_status
 from tests.support.phone import API, bearer, new_guest

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from adapters.sql.migrate import upgrade_database
-from entrypoints.common.settings import Settings
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.settings import Settings
 from tests.support.stack import CHEAP_HASHING
 from tests.support.thread_server import serving_in_thread
 

@@ -13,8 +13,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from adapters.memory.bus import InMemoryRealtimeBus
-from entrypoints.common.di import resolve
 from entrypoints.edge_gateway.gateway import Gateway
+from entrypoints.wiring.di import resolve
 from tests.support.gateway import (
     CountingOrigin,
     claims,

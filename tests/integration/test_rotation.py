@@ -21,7 +21,7 @@ from adapters.sql.migrate import upgrade_database
 from application.keys.manage_keys import RevokeKey, RotateKeys
 from domain.keys.model import KeyState
 from domain.shared.clock import utcnow
-from entrypoints.common.di import resolve
+from entrypoints.wiring.di import resolve
 from tests.support.gateway import gateway_settings, handshake, next_frame, running_gateway
 from tests.support.phone import API, bearer, device_id, new_guest, refresh
 from tests.support.stack import Stack, running_stack

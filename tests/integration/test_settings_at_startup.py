@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from adapters.sql.migrate import upgrade_database
-from entrypoints.common.resources import resolve_settings
-from entrypoints.common.settings import Settings
+from entrypoints.wiring.resources import resolve_settings
+from entrypoints.wiring.settings import Settings
 from tests.fixtures.aws import Aws
 from tests.support.phone import new_guest
 from tests.support.stack import running_stack

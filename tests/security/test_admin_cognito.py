@@ -17,7 +17,7 @@ from adapters.aws.cognito_tokens import CognitoAdminTokens, CognitoJwks, Invalid
 from adapters.sql.migrate import upgrade_database
 from application.identity.triggers import RecordConfirmedSignUp
 from domain.shared.clock import utcnow
-from entrypoints.common.di import resolve
+from entrypoints.wiring.di import resolve
 from tests.fixtures.aws import DUMMY_KEY, Aws
 from tests.support.admin import ADMIN, AdminStack, running_admin_stack
 

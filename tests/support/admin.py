@@ -19,11 +19,11 @@ from domain.shared.clock import utcnow
 from entrypoints.admin_api.app import ADMIN_PREFIX
 from entrypoints.admin_api.app import create_app as create_admin_app
 from entrypoints.admin_api.container import AdminContainer
-from entrypoints.common.di import resolve
-from entrypoints.common.settings import Settings
 from entrypoints.dev.app import PathDispatcher
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.di import resolve
+from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 from tests.support.stack import CHEAP_HASHING
 

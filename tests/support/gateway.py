@@ -13,9 +13,9 @@ from websockets.exceptions import InvalidStatus
 
 from adapters.crypto.eddsa import EdDSASigner, generate_ed25519
 from domain.keys.model import SigningKey
-from entrypoints.common.settings import Settings
 from entrypoints.edge_gateway.app import create_app
 from entrypoints.edge_gateway.container import GatewayContainer
+from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 
 ISSUER = "https://auth.atelier.test"

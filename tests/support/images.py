@@ -10,9 +10,9 @@ import httpx
 from dependency_injector import providers
 
 from application.ports.messaging import BusMessage
-from entrypoints.common.di import resolve
-from entrypoints.common.settings import Settings
 from entrypoints.image_worker.container import WorkerContainer
+from entrypoints.wiring.di import resolve
+from entrypoints.wiring.settings import Settings
 from tests.support.phone import API, bearer
 
 FAST = {"outbox_poll_seconds": 0.05, "worker_wait_seconds": 1.0, "job_retry_base_seconds": 0.1}

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.tables import images
 from domain.shared.clock import utcnow
 from domain.shared.ids import new_id
-from entrypoints.common.di import resolve
-from entrypoints.common.settings import Settings
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.di import resolve
+from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 
 CHEAP_HASHING = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}

@@ -14,9 +14,9 @@ import pytest
 
 from application.images.policy import ImagePolicy
 from application.ports.images import ReceivedJob
-from entrypoints.common import background
-from entrypoints.common.background import OutboxRelayRunner, WakeupEvent
 from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.wiring import background
+from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
 
 
 async def deaf_to_cancellation(seconds: float) -> None:

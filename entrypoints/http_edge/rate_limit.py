@@ -7,7 +7,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from application.ports.limits import RateLimiter
 from domain.shared.errors import TooManyRequests
-from entrypoints.common.client_ip import client_ip
+from entrypoints.http_edge.client_ip import client_ip
 
 
 @dataclass(frozen=True)

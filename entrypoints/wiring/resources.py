@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import create_engine
-from entrypoints.common.settings import Settings
+from entrypoints.wiring.settings import Settings
 
 
 async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:

@@ -18,8 +18,8 @@ from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.users.signup import SignUpPolicy, parse_domains
-from entrypoints.common.resources import AwsClients
-from entrypoints.common.settings import Settings
+from entrypoints.wiring.resources import AwsClients
+from entrypoints.wiring.settings import Settings
 
 
 def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:

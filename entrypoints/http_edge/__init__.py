@@ -1,0 +1,1 @@
+"""The HTTP edge every entrypoint shares: errors, client address, limits, logs, readiness."""

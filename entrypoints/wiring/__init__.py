@@ -1,0 +1,1 @@
+"""The composition: settings, long-lived clients, adapter builders, background runners."""
