@@ -12,6 +12,7 @@ from adapters.memory.users import (
     InMemoryUserRepository,
 )
 from adapters.memory.workspace import Workspace
+from application.ports.unit_of_work import UnitOfWork
 
 
 class InMemoryUnitOfWork:
@@ -24,6 +25,7 @@ class InMemoryUnitOfWork:
     transfer_codes: InMemoryTransferCodeRepository
     login_attempts: InMemoryLoginAttemptRepository
     images: InMemoryImageRepository
+    outbox: InMemoryOutboxRepository
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
 
@@ -78,3 +80,7 @@ class InMemoryUnitOfWorkFactory:
 
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.database)
+
+
+# mypy holds the class to the port: a repository that drifts from its Protocol fails.
+_satisfies_port: type[UnitOfWork] = InMemoryUnitOfWork

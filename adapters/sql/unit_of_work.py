@@ -12,6 +12,7 @@ from adapters.sql.users import (
     SqlAlchemyLoginAttemptRepository,
     SqlAlchemyUserRepository,
 )
+from application.ports.unit_of_work import UnitOfWork
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -91,3 +92,7 @@ class SqlAlchemyUnitOfWorkFactory:
 def sql_unit_of_work_factory(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
     """The UnitOfWorkFactory a composition root hands to the use cases."""
     return SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))
+
+
+# mypy holds the class to the port: a repository that drifts from its Protocol fails.
+_satisfies_port: type[UnitOfWork] = SqlAlchemyUnitOfWork

@@ -18,15 +18,26 @@ class UnitOfWork(Protocol):
     """One transaction: commit() makes every change visible at once; leaving without it
     rolls everything back. One per request or message, never shared."""
 
-    users: UserRepository
-    devices: DeviceRepository
-    sessions: SessionRepository
-    transfer_codes: TransferCodeRepository
-    login_attempts: LoginAttemptRepository
-    images: ImageRepository
-    outbox: OutboxRepository
-    audit: AuditLogRepository
-    admins: LocalAdminRepository
+    # Read-only: a use case reads the repositories and never replaces one, and an adapter
+    # may hand out its own repository classes.
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def devices(self) -> DeviceRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def transfer_codes(self) -> TransferCodeRepository: ...
+    @property
+    def login_attempts(self) -> LoginAttemptRepository: ...
+    @property
+    def images(self) -> ImageRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def audit(self) -> AuditLogRepository: ...
+    @property
+    def admins(self) -> LocalAdminRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
