@@ -161,10 +161,8 @@ class EdDSAVerifier:
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = self._wall()
-        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
-        for value in (exp, iat, nbf):
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise InvalidToken("missing or malformed time claim")
+        exp, iat = _time_claim(claims.get("exp")), _time_claim(claims.get("iat"))
+        nbf = _time_claim(claims.get("nbf", 0))
         if exp <= now - self._leeway:
             raise InvalidToken("expired")
         if iat > now + self._leeway or nbf > now + self._leeway:
@@ -177,3 +175,9 @@ class EdDSAVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise InvalidToken("missing subject")
+
+
+def _time_claim(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise InvalidToken("missing or malformed time claim")
+    return value

@@ -106,7 +106,8 @@ class SqliteJobQueue:
                     await self._arrived.wait()  # it can swallow a cancellation on 3.11
 
     def _take(self, queue: str, max_jobs: int) -> list[ReceivedJob]:
-        now, taken = time.time(), []
+        now = time.time()
+        taken: list[ReceivedJob] = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
             rows = self._db.execute(

@@ -73,7 +73,8 @@ class InMemoryJobQueue:
                     await self._arrived.wait()  # it can swallow a cancellation on 3.11
 
     def _take(self, queue: dict[str, _Message], max_jobs: int, redrive: bool) -> list[ReceivedJob]:
-        now, taken = self._clock(), []
+        now = self._clock()
+        taken: list[ReceivedJob] = []
         for message_id, message in sorted(queue.items(), key=lambda item: item[1].visible_at):
             if len(taken) >= max_jobs or message.visible_at > now:
                 continue

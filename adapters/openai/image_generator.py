@@ -75,19 +75,19 @@ class OpenAIImageGenerator:
         status = response.status_code
         if status == 200:
             return _png(response)
-        error = _error(response)
+        problem = _error(response)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if status == 429 or status >= 500:
-            raise RetryableGenerationError(f"HTTP {status}: {error.get('message', '')}",
+            raise RetryableGenerationError(f"HTTP {status}: {problem.get('message', '')}",
                                            retry_after)
         if status in (401, 403):
             # Our key or account, not the user's request: keep the job for later.
-            log.error("OpenAI refused our credentials: HTTP %d %s", status, error)
+            log.error("OpenAI refused our credentials: HTTP %d %s", status, problem)
             raise RetryableGenerationError(f"HTTP {status}: credentials refused", retry_after)
-        if error.get("code") in CONTENT_POLICY or "safety" in str(error.get("message", "")):
+        if problem.get("code") in CONTENT_POLICY or "safety" in str(problem.get("message", "")):
             raise PermanentGenerationError("the prompt was refused by the content policy")
         raise PermanentGenerationError(
-            f"the image could not be generated: {error.get('message') or f'HTTP {status}'}"[:300])
+            f"the image could not be generated: {problem.get('message') or f'HTTP {status}'}"[:300])
 
 
 def _error(response: httpx.Response) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class RedisRealtimeBus:
             finally:
                 self._subscribed = False
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis
                 with contextlib.suppress(Exception):
                     await client.aclose(close_connection_pool=True)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))

@@ -84,7 +84,8 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
 
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception and what it wraps (SQLAlchemy keeps the driver's error in `orig`)."""
-    chain, pending = [], [exc]
+    chain: list[BaseException] = []
+    pending = [exc]
     while pending and len(chain) < 8:
         current = pending.pop()
         if current in chain:
