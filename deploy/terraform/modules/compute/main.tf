@@ -14,6 +14,8 @@ locals {
 
   http_services = toset(["mobile-api", "admin-api", "gateway"])
   # Image tag suffix: published by the pipeline in Parameter Store (see image_tag below).
+  # The provider fills `insecure_value` on read only when that argument is set (and
+  # `value` otherwise), so the resource sets `insecure_value`: a plain, non-sensitive read.
   image_tag = aws_ssm_parameter.image_tag.insecure_value
 
   http_command = ["--host", "0.0.0.0", "--port", "8000"]
@@ -174,19 +176,21 @@ resource "aws_ecr_lifecycle_policy" "this" {
   })
 }
 
-# The pipeline writes the tag suffix it pushed (the git SHA) here after each build; new
-# task definition revisions created by Terraform use it, so an apply never rolls an
-# image back. Terraform only sets the first value.
+# The pipeline writes the tag suffix it rolled (the git SHA) here after each deploy, and
+# a rollback points it back at an older one; new task definition revisions created by
+# Terraform use it, so an apply never changes the running image. Terraform only sets the
+# first value. `insecure_value`, not `value`: the tag is not secret, and `value` would
+# leave `insecure_value` empty on read (provider: resourceParameterRead).
 resource "aws_ssm_parameter" "image_tag" {
   #checkov:skip=CKV2_AWS_34:An image tag (git SHA) is not confidential.
-  name        = "/atelier/${var.environment}/deploy/image-tag"
-  description = "Image tag suffix currently deployed (<target>-<suffix> in ECR)"
-  type        = "String"
-  value       = var.initial_image_tag
-  tags        = var.tags
+  name           = "/atelier/${var.environment}/deploy/image-tag"
+  description    = "Image tag suffix currently deployed (<target>-<suffix> in ECR)"
+  type           = "String"
+  insecure_value = var.initial_image_tag
+  tags           = var.tags
 
   lifecycle {
-    ignore_changes = [value]
+    ignore_changes = [insecure_value]
   }
 }
 
