@@ -45,6 +45,21 @@ data "aws_iam_policy_document" "events" {
     }
   }
 
+  # The targets set propagate_tags: ECS then tags the task it creates, which since the
+  # tag-on-create authorization needs ecs:TagResource for RunTask (the AWS managed
+  # AmazonEC2ContainerServiceEventsRole policy grants the same, on "*").
+  statement {
+    sid       = "TagScheduledTasks"
+    actions   = ["ecs:TagResource"]
+    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RunTask"]
+    }
+  }
+
   statement {
     sid       = "PassTaskRoles"
     actions   = ["iam:PassRole"]
