@@ -44,11 +44,11 @@ locals {
 
   tasks = {
     "mobile-api" = {
-      target      = "mobile-api"
-      command     = concat(["serve", "mobile-api"], local.http_command)
-      cpu         = var.services["mobile-api"].cpu
-      memory      = var.services["mobile-api"].memory
-      workload    = "mobile-api"
+      target   = "mobile-api"
+      command  = concat(["serve", "mobile-api"], local.http_command)
+      cpu      = var.services["mobile-api"].cpu
+      memory   = var.services["mobile-api"].memory
+      workload = "mobile-api"
       environment = merge(local.keystore_environment, local.cognito_environment, {
         # Returned by POST /v1/api/realtime/token; WebSockets pass through CloudFront.
         ATELIER_REALTIME_URL = "${replace(var.public_url, "https://", "wss://")}/v1/realtime"
