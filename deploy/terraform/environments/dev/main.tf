@@ -103,6 +103,8 @@ module "identity" {
   ses_identity_arn            = module.queue.ses_identity_arn
   ses_sender                  = var.ses_sender
   cognito_email_via_ses       = var.cognito_email_via_ses
+  ses_identity_verified       = module.queue.ses_identity_verified
+  user_pool_tier              = var.cognito_user_pool_tier
   log_retention_days          = var.log_retention_days
   tags                        = local.tags
 }

@@ -5,10 +5,11 @@ availability_zones = ["ap-northeast-1a", "ap-northeast-1c"]
 vpc_cidr           = "10.10.0.0/16"
 single_nat_gateway = true
 
-route53_zone_name     = "dev.example.com"
-domain_name           = "api.dev.example.com"
-ses_sender            = "no-reply@dev.example.com"
-cognito_email_via_ses = false
+route53_zone_name      = "dev.example.com"
+domain_name            = "api.dev.example.com"
+ses_sender             = "no-reply@dev.example.com"
+cognito_email_via_ses  = false
+cognito_user_pool_tier = "ESSENTIALS"
 
 admin_allowed_cidrs      = ["203.0.113.0/24"]
 rate_limit_per_5_minutes = 2000

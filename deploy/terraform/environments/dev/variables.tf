@@ -39,8 +39,13 @@ variable "ses_sender" {
 }
 
 variable "cognito_email_via_ses" {
-  description = "Cognito sends its mail through SES (needs SES production access) instead of its built-in sender."
+  description = "Cognito sends its mail through SES once SES reports the domain verified (needs SES production access) instead of its built-in sender."
   type        = bool
+}
+
+variable "cognito_user_pool_tier" {
+  description = "Cognito feature plan (ESSENTIALS, or PLUS for threat protection); docs/cost.md explains the choice."
+  type        = string
 }
 
 variable "admin_allowed_cidrs" {

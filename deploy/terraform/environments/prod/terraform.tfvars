@@ -5,10 +5,11 @@ availability_zones = ["ap-northeast-1a", "ap-northeast-1c"]
 vpc_cidr           = "10.20.0.0/16"
 single_nat_gateway = false
 
-route53_zone_name     = "example.com"
-domain_name           = "api.example.com"
-ses_sender            = "no-reply@example.com"
-cognito_email_via_ses = true
+route53_zone_name      = "example.com"
+domain_name            = "api.example.com"
+ses_sender             = "no-reply@example.com"
+cognito_email_via_ses  = true
+cognito_user_pool_tier = "ESSENTIALS"
 
 admin_allowed_cidrs      = ["203.0.113.0/24"]
 rate_limit_per_5_minutes = 2000

@@ -3,8 +3,18 @@
 
 data "aws_region" "current" {}
 
+locals {
+  # Cognito sends through SES only from a verified identity (EmailConfiguration.SourceArn:
+  # "a verified email address or domain"). The domain identity is created in the same
+  # apply and verifies minutes to hours later, once SES sees the DKIM records; until the
+  # provider reads it as verified (verified_for_sending_status, refreshed on every plan)
+  # the pool keeps Cognito's own sender, and the next apply after that switches to SES.
+  email_via_ses = var.cognito_email_via_ses && var.ses_identity_verified
+}
+
 resource "aws_cognito_user_pool" "this" {
   name                     = var.name
+  user_pool_tier           = var.user_pool_tier
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
   deletion_protection      = "ACTIVE"
@@ -43,13 +53,20 @@ resource "aws_cognito_user_pool" "this" {
   }
 
   email_configuration {
-    email_sending_account = var.cognito_email_via_ses ? "DEVELOPER" : "COGNITO_DEFAULT"
-    source_arn            = var.cognito_email_via_ses ? var.ses_identity_arn : null
-    from_email_address    = var.cognito_email_via_ses ? var.ses_sender : null
+    email_sending_account = local.email_via_ses ? "DEVELOPER" : "COGNITO_DEFAULT"
+    source_arn            = local.email_via_ses ? var.ses_identity_arn : null
+    from_email_address    = local.email_via_ses ? var.ses_sender : null
   }
 
-  user_pool_add_ons {
-    advanced_security_mode = "ENFORCED"
+  # Threat protection (advanced security) exists on the PLUS tier only: on ESSENTIALS,
+  # which new pools get by default, AWS refuses it with FeatureUnavailableInTierException.
+  # The tier is a choice per environment (docs/cost.md explains the default, ESSENTIALS).
+  dynamic "user_pool_add_ons" {
+    for_each = var.user_pool_tier == "PLUS" ? ["ENFORCED"] : []
+
+    content {
+      advanced_security_mode = user_pool_add_ons.value
+    }
   }
 
   lambda_config {

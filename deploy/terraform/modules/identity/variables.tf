@@ -54,8 +54,23 @@ variable "ses_sender" {
 }
 
 variable "cognito_email_via_ses" {
-  description = "Send Cognito mail through the SES identity (true, needs SES production access) or Cognito's built-in sender (false, 50 mails a day)."
+  description = "Send Cognito mail through the SES identity once it is verified (true, needs SES production access) or always through Cognito's built-in sender (false, 50 mails a day)."
   type        = bool
+}
+
+variable "ses_identity_verified" {
+  description = "Whether SES reports the identity verified for sending (the queue module's ses_identity_verified); Cognito uses it only then."
+  type        = bool
+}
+
+variable "user_pool_tier" {
+  description = "Cognito feature plan: ESSENTIALS, or PLUS for threat protection (advanced security, ENFORCED). See docs/cost.md."
+  type        = string
+
+  validation {
+    condition     = contains(["ESSENTIALS", "PLUS"], var.user_pool_tier)
+    error_message = "user_pool_tier must be ESSENTIALS or PLUS."
+  }
 }
 
 variable "log_retention_days" {

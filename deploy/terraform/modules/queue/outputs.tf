@@ -28,6 +28,11 @@ output "ses_identity_arn" {
   value       = aws_sesv2_email_identity.domain.arn
 }
 
+output "ses_identity_verified" {
+  description = "Whether SES reports the domain identity verified for sending (DKIM found); false on the apply that creates it."
+  value       = aws_sesv2_email_identity.domain.verified_for_sending_status
+}
+
 output "ses_configuration_set_name" {
   description = "SES configuration set applied to the domain identity."
   value       = aws_sesv2_configuration_set.this.configuration_set_name
