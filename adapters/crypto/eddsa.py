@@ -99,22 +99,35 @@ class EdDSASigner:
 
 class EdDSAVerifier:
     """Strict EdDSA JWT verification: algorithm pinned, key looked up by kid only, no
-    jku/x5u/jwk/x5c, no unknown crit, exp/iat/iss/aud/sub required."""
+    jku/x5u/jwk/x5c, no unknown crit, exp/iat/iss/aud/sub required, and no lifetime
+    (exp - iat) longer than `max_lifetime` seconds (+ leeway): a leaked key cannot mint a
+    token that outlives the time it takes to revoke it."""
 
     def __init__(
         self,
         public_key: Callable[[str], Ed25519PublicKey | None],
         issuer: str,
         audience: str,
-        typ: str | None = None,
-        leeway: float = 30.0,
+        typ: str | None,
+        leeway: float,
+        *,
+        max_lifetime: float,
         wall: Callable[[], float] = time.time,
         max_bytes: int = MAX_TOKEN_BYTES,
     ) -> None:
         self._public_key = public_key
         self._issuer, self._audience, self._typ = issuer, audience, typ
         self._leeway, self._wall, self._max_bytes = leeway, wall, max_bytes
+        self._max_lifetime = max_lifetime
         self._header_kids: dict[str, str] = {}
+
+    def key_still_trusted(self, token: str) -> bool:
+        """For a token verified earlier: False once the key that signed it is revoked."""
+        try:
+            kid = self.header_kid(token.partition(".")[0])
+        except InvalidToken:
+            return False
+        return self._public_key(kid) is not None
 
     def header_kid(self, header_segment: str) -> str:
         kid = self._header_kids.get(header_segment)
@@ -167,6 +180,8 @@ class EdDSAVerifier:
             raise InvalidToken("expired")
         if iat > now + self._leeway or nbf > now + self._leeway:
             raise InvalidToken("not yet valid")
+        if exp - iat > self._max_lifetime + self._leeway:
+            raise InvalidToken("lifetime too long")
         if claims.get("iss") != self._issuer:
             raise InvalidToken("wrong issuer")
         aud = claims.get("aud")

@@ -4,6 +4,8 @@ Verification never waits on the network: `public_key(kid)` is a dictionary looku
 is refreshed in the background as its `Cache-Control: max-age` runs out; an unknown kid may
 trigger one coalesced refetch, at most once per cooldown, so a flood of random kids cannot
 stampede the origin. The last good set is kept while the origin is down or answers garbage.
+Until a first set has arrived (the origin started after us), fetches are retried with a
+short backoff, and `wait_loaded` lets a handshake wait for it rather than be refused.
 """
 
 import asyncio
@@ -27,6 +29,7 @@ from domain.keys.model import thumbprint
 log = logging.getLogger("atelier.jwks")
 
 MAX_KEYS = 32
+FIRST_FETCH_BACKOFF = (0.1, 0.2, 0.4, 0.8)  # then every `retry_after_failure` seconds
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d{1,9})\"?", re.IGNORECASE)
 
 
@@ -105,11 +108,21 @@ class HttpJwksSource:
         self._last_attempt = float("-inf")
         self._next_refresh = 0.0
         self._loaded = False
+        self._first_set = asyncio.Event()
+        self._failed_first_fetches = 0
         self.fetches = 0
 
     @property
     def loaded(self) -> bool:
         """A good set has been fetched at least once."""
+        return self._loaded
+
+    async def wait_loaded(self, within: float) -> bool:
+        """Waits up to `within` seconds for a first good set; True once there is one."""
+        if not self._loaded:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self._first_set.wait()
         return self._loaded
 
     @property
@@ -167,12 +180,13 @@ class HttpJwksSource:
         except (JwksError, httpx.HTTPError) as exc:
             log.warning("JWKS fetch failed; keeping the last good set",
                         extra={"fields": {"url": self._url, "error": str(exc)[:200]}})
-            self._next_refresh = self._now() + self._retry_after_failure
+            self._next_refresh = self._now() + self._retry_delay()
             return False
         self._keys = {
             (self._issuer, kid): key for kid, key in keys.items() if kid not in self._revoked}
         self._unknown.clear()
         self._loaded = True
+        self._first_set.set()
         refresh = min(max(max_age, self._min_refresh), self._max_refresh)
         self._next_refresh = self._now() + refresh
         return True
@@ -193,6 +207,15 @@ class HttpJwksSource:
                     raise JwksError("response too large")
             max_age = parse_max_age(response.headers.get("cache-control"))
         return parse_jwks(bytes(body)), self._default_max_age if max_age is None else max_age
+
+    def _retry_delay(self) -> float:
+        if self._loaded:
+            return self._retry_after_failure
+        attempt = self._failed_first_fetches
+        self._failed_first_fetches += 1
+        if attempt < len(FIRST_FETCH_BACKOFF):
+            return min(FIRST_FETCH_BACKOFF[attempt], self._retry_after_failure)
+        return self._retry_after_failure
 
     async def refresh(self) -> bool:
         """Fetches now (sharing a fetch already under way); False keeps the last good set."""
@@ -219,4 +242,4 @@ class HttpJwksSource:
                 await self.refresh()
             except Exception:
                 log.exception("JWKS refresh crashed; retrying")
-                self._next_refresh = self._now() + self._retry_after_failure
+                self._next_refresh = self._now() + self._retry_delay()

@@ -3,7 +3,7 @@ from application.admin.users import UnknownUser
 from application.auth.sessions import end_device_sessions
 from application.identity.devices import UnknownDevice
 from application.ports.clock import Clock
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device
 
@@ -22,10 +22,13 @@ class ListUserDevices:
 
 
 class RevokeUserDevice:
-    """Signs one of a user's devices out: its sessions end and its tokens stop working."""
+    """Signs one of a user's devices out: its sessions end, its tokens stop working, its
+    sockets close on every gateway."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth_cache: AuthCache) -> None:
-        self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, session_events: SessionEvents
+    ) -> None:
+        self._uow_factory, self._clock, self._session_events = uow_factory, clock, session_events
 
     async def __call__(self, acting: Acting, user_id: str, device_id: str) -> Device:
         now = self._clock()
@@ -40,5 +43,5 @@ class RevokeUserDevice:
                 "device.revoked", "device", f"{user_id}/{device_id}", now,
                 user_id=user_id, sessions_ended=ended))
             await uow.commit()
-        await self._auth_cache.forget_user(user_id)
+        await self._session_events.sessions_ended(user_id, device_id)
         return device

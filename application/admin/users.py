@@ -6,7 +6,7 @@ from application.auth.sessions import end_sessions
 from application.ports.admin import UserCursor, UserQuery
 from application.ports.clock import Clock
 from application.ports.identity import IdentityProvider
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device
 from domain.shared.errors import NotFound
@@ -67,19 +67,20 @@ class ShowUser:
 
 
 class SetUserStatus:
-    """Disable (every session ends at once, the login is blocked) or enable a user."""
+    """Disable (every session ends at once, sockets close, the login is blocked) or enable
+    a user."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         identity: IdentityProvider,
         clock: Clock,
-        auth_cache: AuthCache,
+        session_events: SessionEvents,
         *,
         enable: bool,
     ) -> None:
         self._uow_factory, self._identity, self._clock = uow_factory, identity, clock
-        self._auth_cache, self._enable = auth_cache, enable
+        self._session_events, self._enable = session_events, enable
 
     async def __call__(self, acting: Acting, user_id: str) -> User:
         now: datetime = self._clock()
@@ -99,7 +100,7 @@ class SetUserStatus:
                                                 sessions_ended=ended))
             await uow.commit()
         if not self._enable:
-            await self._auth_cache.forget_user(user.id)
+            await self._session_events.sessions_ended(user.id)
         if user.email is not None and not user.is_guest:
             try:
                 if self._enable:

@@ -33,6 +33,10 @@ class Authenticate:
     def claims(self, token: str) -> dict[str, object]:
         return self._verifier.verify(token)
 
+    def key_still_trusted(self, token: str) -> bool:
+        """For a token whose claims were checked earlier: its key is not revoked since."""
+        return self._verifier.key_still_trusted(token)
+
     async def principal(self, session_id: str, user_id: str) -> Principal:
         async with self._uow_factory() as uow:
             family = await uow.sessions.get(session_id)

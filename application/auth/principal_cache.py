@@ -10,7 +10,9 @@ from application.ports.tokens import InvalidAccessToken
 class CachedAuthenticator:
     """Remembers verified tokens until they expire, and live sessions for a few seconds,
     so an authenticated read pays neither the EdDSA verify nor a database round trip.
-    `forget_user` drops a user's sessions at once (logout, disable, transfer)."""
+    A remembered token is still checked against the live key ring (a dictionary lookup),
+    so a revoked key's tokens fail at once. `forget_user` drops a user's sessions at once
+    (logout, disable, transfer)."""
 
     def __init__(
         self,
@@ -30,6 +32,9 @@ class CachedAuthenticator:
 
     async def __call__(self, token: str) -> Principal:
         cached = self._claims.get(token)
+        if cached is not None and not self._auth.key_still_trusted(token):
+            del self._claims[token]
+            raise InvalidAccessToken()
         if cached is None or cached[2] <= self._wall():
             cached = self._verify(token)
         session_id, user_id, _ = cached

@@ -53,8 +53,12 @@ class TokenFactory:
             expires_in=ttl,
         )
 
-    def connection_token(self, user_id: str, channels: list[str], now: datetime) -> str:
+    def connection_token(
+        self, user_id: str, device_id: str, channels: list[str], now: datetime
+    ) -> str:
+        """`sub` and `did` let a gateway close the user's (or that device's) sockets when
+        sessions end; `jti` caps the sockets one token may open."""
         ttl = int(self._policy.connection_token_ttl.total_seconds())
         claims = self._base(user_id, AuthPolicy.REALTIME_AUDIENCE, now, ttl)
-        claims["channels"] = channels
+        claims.update(did=device_id, channels=channels)
         return self._signer.sign(claims, "JWT")

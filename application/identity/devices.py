@@ -1,6 +1,6 @@
 from application.auth.sessions import end_device_sessions
 from application.ports.clock import Clock
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device, validate_device_id
 from domain.shared.errors import NotFound
@@ -24,10 +24,12 @@ class ListDevices:
 
 
 class RevokeDevice:
-    """Signs a device out: its sessions end and its tokens stop working."""
+    """Signs a device out: its sessions end, its tokens stop working, its sockets close."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth_cache: AuthCache) -> None:
-        self._uow_factory, self._clock, self._auth_cache = uow_factory, clock, auth_cache
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, session_events: SessionEvents
+    ) -> None:
+        self._uow_factory, self._clock, self._session_events = uow_factory, clock, session_events
 
     async def __call__(self, user_id: str, device_id: str) -> None:
         device_id, now = validate_device_id(device_id), self._clock()
@@ -39,5 +41,5 @@ class RevokeDevice:
             await uow.devices.update(device)
             await end_device_sessions(uow, user_id, device_id, now, "device_revoked")
             await uow.commit()
-        await self._auth_cache.forget_user(user_id)
+        await self._session_events.sessions_ended(user_id, device_id)
 

@@ -39,3 +39,12 @@ class AuthCache(Protocol):
     """What a node caches about sessions; told at once when a user's sessions change."""
 
     async def forget_user(self, user_id: str) -> None: ...
+
+
+class SessionEvents(Protocol):
+    """Tells every node that sessions ended: their caches forget the user and the realtime
+    gateways close the matching sockets."""
+
+    async def sessions_ended(self, user_id: str, device_id: str | None = None) -> None:
+        """All of the user's sessions ended, or only those on `device_id`."""
+        ...

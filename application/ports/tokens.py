@@ -23,6 +23,10 @@ class AccessTokenVerifier(Protocol):
         """Returns the claims, or raises InvalidAccessToken."""
         ...
 
+    def key_still_trusted(self, token: str) -> bool:
+        """For a token verified earlier: False once the key that signed it is revoked."""
+        ...
+
 
 class KeyStore(Protocol):
     """Where the signing keys, private halves included, are kept."""

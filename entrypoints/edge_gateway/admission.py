@@ -15,8 +15,14 @@ class Refetcher(Protocol):
 
 @dataclass(frozen=True)
 class Admitted:
+    """What the gateway keeps of a connection token: the key that signed it (closed when
+    revoked), its channels, and who it is for (closed when their sessions end)."""
+
     kid: str
     channels: tuple[str, ...]
+    subject: str
+    device_id: str | None
+    token_id: str
 
 
 class TokenBucket:
@@ -61,4 +67,8 @@ class TokenAdmission:
                 raise
             claims = self._verifier.verify(token)
         kid = self._verifier.header_kid(token.split(".", 1)[0])
-        return Admitted(kid, honoured_channels(claims))
+        device_id, token_id = claims.get("did"), claims.get("jti")
+        if not isinstance(token_id, str) or not token_id:
+            raise InvalidToken("missing jti")  # the per-token socket cap counts by it
+        return Admitted(kid, honoured_channels(claims), claims["sub"],
+                        device_id if isinstance(device_id, str) else None, token_id)

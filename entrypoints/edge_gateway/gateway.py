@@ -6,17 +6,20 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs
 
-from litestar.types import Receive, Scope, Send
+from litestar import types as asgi
+from litestar.connection import ASGIConnection
 
 from adapters.crypto.eddsa import InvalidToken
+from application.auth.session_events import AUTH_CHANNEL, KEY_REVOKED, SESSIONS_ENDED
 from application.keys.manage_keys import KEYS_CHANNEL
 from application.ports.messaging import BusMessage, RealtimeBus
-from entrypoints.edge_gateway.admission import TokenAdmission, TokenBucket
+from entrypoints.edge_gateway.admission import Admitted, TokenAdmission, TokenBucket
 from entrypoints.edge_gateway.hub import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -25,12 +28,35 @@ from entrypoints.edge_gateway.hub import (
     Connection,
     ConnectionHub,
 )
+from entrypoints.http_edge.client_ip import client_ip
 from entrypoints.http_edge.errors import error_body
 
 log = logging.getLogger("atelier.gateway")
 
+# The raw ASGI events this endpoint sends and reads, as plain dicts.
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
 MAX_QUERY_BYTES = 8192
 DELIVERABLE_PREFIXES = ("user:",)
+FIRST_KEYS_WAIT = 2.0  # a handshake at cold start waits this long for the first key set
+
+
+class KeySet(Protocol):
+    """The gateway's copy of the origin's public keys (the JWKS)."""
+
+    @property
+    def loaded(self) -> bool: ...
+
+    @property
+    def kids(self) -> list[str]: ...
+
+    def revoke(self, kid: str) -> None: ...
+
+    async def wait_loaded(self, within: float) -> bool: ...
+
+    async def refresh(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -38,23 +64,29 @@ class GatewayLimits:
     max_connections: int = 20_000
     max_inbound_bytes: int = 4096
     max_connection_age: float = 3600.0
+    max_sockets_per_token: int = 5
+    max_sockets_per_address: int = 200
+    trusted_hops: int = 0
 
 
 class Gateway:
-    """Admits sockets at the handshake and delivers the bus's messages to them."""
+    """Admits sockets at the handshake and delivers the bus's messages to them; closes
+    the sockets of a revoked key or of ended sessions when the bus says so."""
 
     def __init__(
         self,
         admission: TokenAdmission,
         hub: ConnectionHub,
         bus: RealtimeBus,
-        jwks: Any,
+        jwks: KeySet,
         handshakes: TokenBucket,
         limits: GatewayLimits,
     ) -> None:
         self._admission, self._hub, self._bus, self._jwks = admission, hub, bus, jwks
         self._handshakes, self._limits = handshakes, limits
         self._pending = 0
+        self._per_token: Counter[str] = Counter()
+        self._per_address: Counter[str] = Counter()
         self.draining = False
 
     @property
@@ -70,37 +102,72 @@ class Gateway:
 
     # --- the WebSocket endpoint (raw ASGI: no per-socket objects beyond a Connection)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        await self._handle(cast(Scope, scope), cast(Receive, receive), cast(Send, send))
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
         refusal = self._refusal()
         if refusal is not None:
             await _deny(scope, send, 503, "unavailable", refusal[0], refusal[1])
             return
+        address = client_ip(ASGIConnection(scope), self._limits.trusted_hops)  # type: ignore[arg-type]
+        if self._per_address[address] >= self._limits.max_sockets_per_address:
+            await _deny(scope, send, 429, "too_many_sockets",
+                        "too many sockets from this address", 5)
+            return
+        self._per_address[address] += 1  # held from here: concurrent handshakes count
+        try:
+            admitted = await self._admit(scope, send)
+            if admitted is not None:
+                await self._serve(admitted, scope, receive, send)
+        finally:
+            _release(self._per_address, address)
+
+    async def _admit(self, scope: Scope, send: Send) -> Admitted | None:
+        """The verified token, or None once the handshake has been refused."""
         self._pending += 1
         try:
+            # Not ready is not invalid: a client told `invalid_token` logs its user out.
+            if not self._jwks.loaded and not await self._jwks.wait_loaded(FIRST_KEYS_WAIT):
+                await _deny(scope, send, 503, "unavailable", "signing keys not loaded yet", 1)
+                return None
             admitted = await self._admission.admit(_token(scope))
         except InvalidToken as exc:
             log.info("handshake refused", extra={"fields": {"reason": exc.reason}})
             await _deny(scope, send, 403, "invalid_token", "invalid connection token")
-            return
+            return None
         except Exception:
             log.exception("handshake check failed; refusing")
             await _deny(scope, send, 403, "invalid_token", "invalid connection token")
-            return
+            return None
         finally:
             self._pending -= 1
         if self.draining:
             await _deny(scope, send, 503, "unavailable", "draining", 1)
-            return
-        await send({"type": "websocket.accept"})
-        age = self._limits.max_connection_age * random.uniform(0.9, 1.0)
-        connection = Connection(send, admitted.kid, admitted.channels, time.monotonic() + age)
-        self._hub.add(connection)
+            return None
+        if self._per_token[admitted.token_id] >= self._limits.max_sockets_per_token:
+            await _deny(scope, send, 429, "too_many_sockets",
+                        "this connection token has opened its sockets; ask for a new one")
+            return None
+        return admitted
+
+    async def _serve(self, admitted: Admitted, scope: Scope, receive: Receive, send: Send) -> None:
+        self._per_token[admitted.token_id] += 1
         try:
-            await self._read_until_closed(connection, receive)
+            await send({"type": "websocket.accept"})
+            age = self._limits.max_connection_age * random.uniform(0.9, 1.0)
+            connection = Connection(send, admitted.kid, admitted.channels,
+                                    time.monotonic() + age, admitted.subject,
+                                    admitted.device_id)
+            self._hub.add(connection)
+            try:
+                await self._read_until_closed(connection, receive)
+            finally:
+                self._hub.discard(connection)
         finally:
-            self._hub.discard(connection)
+            _release(self._per_token, admitted.token_id)
 
     def _refusal(self) -> tuple[str, int] | None:
         if self.draining:
@@ -155,9 +222,16 @@ class Gateway:
 
     async def dispatch(self, message: BusMessage) -> int:
         if message.channel == KEYS_CHANNEL:
-            if message.data.get("type") == "key.revoked" and isinstance(message.data.get("kid"),
-                                                                         str):
+            if message.data.get("type") == KEY_REVOKED and isinstance(message.data.get("kid"),
+                                                                       str):
                 self.revoke(message.data["kid"])
+            return 0
+        if message.channel == AUTH_CHANNEL:
+            if message.data.get("type") == SESSIONS_ENDED and isinstance(
+                    message.data.get("user_id"), str):
+                device_id = message.data.get("device_id")
+                self.end_sessions(message.data["user_id"],
+                                  device_id if isinstance(device_id, str) else None)
             return 0
         if message.channel != "broadcast" and not message.channel.startswith(
                 DELIVERABLE_PREFIXES):
@@ -173,16 +247,48 @@ class Gateway:
         log.warning("signing key revoked", extra={"fields": {"kid": kid, "closed": closed}})
         return closed
 
+    def end_sessions(self, user_id: str, device_id: str | None) -> int:
+        """Closes the user's sockets (only those from `device_id`, when given) with 1008."""
+        closed = self._hub.close_where(
+            lambda c: c.subject != user_id or (device_id is not None and c.device_id != device_id),
+            CLOSE_POLICY, "session ended")
+        log.info("sessions ended", extra={"fields": {"closed": closed}})
+        return closed
+
     async def _sweep(self) -> None:
         interval = min(5.0, max(0.2, self._limits.max_connection_age / 10))
+        bus_was_healthy = True
         while True:
             await asyncio.sleep(interval)
             self._hub.close_where(_younger_than(time.monotonic()), CLOSE_NORMAL,
                                   "maximum connection age")
+            # Messages published while the subscription was down are lost (a revocation
+            # among them): refetch the key set at once when it comes back.
+            if self._bus.healthy and not bus_was_healthy:
+                await self._jwks.refresh()
+            bus_was_healthy = self._bus.healthy
+            self._close_withdrawn_keys()
+
+    def _close_withdrawn_keys(self) -> None:
+        """A key gone from the JWKS (revoked while this node missed the message) no longer
+        vouches for its sockets. A key retired by rotation leaves the set only after every
+        socket it authenticated has reached its maximum age."""
+        if not self._jwks.loaded:
+            return
+        trusted = set(self._jwks.kids)
+        closed = self._hub.close_where(lambda c: c.kid in trusted, CLOSE_POLICY, "key revoked")
+        if closed:
+            log.warning("sockets of a withdrawn key closed", extra={"fields": {"closed": closed}})
 
 
 def _younger_than(now: float) -> Any:
     return lambda connection: connection.deadline > now
+
+
+def _release(counts: Counter[str], key: str) -> None:
+    counts[key] -= 1
+    if counts[key] <= 0:
+        del counts[key]
 
 
 def _token(scope: Scope) -> str:

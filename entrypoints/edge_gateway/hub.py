@@ -49,10 +49,15 @@ class _Resume:
 
 
 class Connection:
-    __slots__ = ("backlog", "channels", "closed", "deadline", "kid", "send")
+    __slots__ = ("backlog", "channels", "closed", "deadline", "device_id", "kid", "send",
+                 "subject")
 
-    def __init__(self, send: Send, kid: str, channels: tuple[str, ...], deadline: float) -> None:
+    def __init__(
+        self, send: Send, kid: str, channels: tuple[str, ...], deadline: float,
+        subject: str = "", device_id: str | None = None,
+    ) -> None:
         self.send, self.kid, self.channels, self.deadline = send, kid, channels, deadline
+        self.subject, self.device_id = subject, device_id
         self.backlog: deque[dict[str, Any]] | None = None
         self.closed = False
 

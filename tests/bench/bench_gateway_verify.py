@@ -43,7 +43,7 @@ def main() -> None:
     raw_signature = base64.urlsafe_b64decode(signature + "==")
     signing_input = f"{head}.{payload}".encode()
     keys = {key.kid: public}
-    verifier = EdDSAVerifier(keys.get, ISSUER, "realtime", "JWT", leeway=5)
+    verifier = EdDSAVerifier(keys.get, ISSUER, "realtime", "JWT", leeway=5, max_lifetime=60)
 
     def gateway() -> None:
         honoured_channels(verifier.verify(token))

@@ -13,7 +13,7 @@ key = new_key()
 public = Ed25519PublicKey.from_public_bytes(key.public_key)
 token = sign(key, claims())
 h, p, s = token.split(".")
-v = EdDSAVerifier({key.kid: public}.get, ISSUER, "realtime", "JWT", leeway=5)
+v = EdDSAVerifier({key.kid: public}.get, ISSUER, "realtime", "JWT", leeway=5, max_lifetime=60)
 sig = base64.urlsafe_b64decode(s + "==")
 si = f"{h}.{p}".encode()
 mode, n = sys.argv[1], int(sys.argv[2])  # raw | gateway, iterations
