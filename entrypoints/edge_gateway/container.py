@@ -55,14 +55,18 @@ class GatewayContainer(containers.DeclarativeContainer):
     verifier = providers.Singleton(
         EdDSAVerifier, jwks.provided.public_key, settings.provided.issuer,
         providers.Object(AuthPolicy.REALTIME_AUDIENCE), providers.Object("JWT"),
-        settings.provided.gateway_token_leeway_seconds)
+        settings.provided.gateway_token_leeway_seconds,
+        max_lifetime=settings.provided.connection_token_ttl_seconds)
     admission = providers.Singleton(TokenAdmission, verifier, jwks)
     hub = providers.Singleton(ConnectionHub, settings.provided.gateway_send_queue_size)
     limits = providers.Singleton(
         GatewayLimits,
         max_connections=settings.provided.gateway_max_connections,
         max_inbound_bytes=settings.provided.gateway_max_inbound_bytes,
-        max_connection_age=settings.provided.gateway_max_connection_age_seconds)
+        max_connection_age=settings.provided.gateway_max_connection_age_seconds,
+        max_sockets_per_token=settings.provided.gateway_max_sockets_per_token,
+        max_sockets_per_address=settings.provided.gateway_max_sockets_per_ip,
+        trusted_hops=settings.provided.trusted_proxy_hops)
     handshakes = providers.Singleton(
         TokenBucket, settings.provided.gateway_handshakes_per_second,
         settings.provided.gateway_handshake_burst)

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     gateway_ping_interval_seconds: float = 20.0
     gateway_ping_timeout_seconds: float = 20.0
     gateway_max_connection_age_seconds: float = 3600.0
+    gateway_max_sockets_per_token: int = 5  # open sockets per connection token (its jti)
+    gateway_max_sockets_per_ip: int = 200  # open sockets per client address
     gateway_bus_backoff_seconds: float = 0.5
     gateway_bus_max_backoff_seconds: float = 10.0
     realtime_bus_prefix: str = "atelier:rt:"  # Redis channel prefix; isolates environments
