@@ -35,6 +35,17 @@ def sessions_ended_message(user_id: str, device_id: str | None) -> dict[str, str
     return message
 
 
+class KeyRevocationNotice:
+    """Tells every node a key is revoked: what a node whose reload found a revocation it
+    had not heard of says, so that nodes which missed the first message converge too."""
+
+    def __init__(self, bus: RealtimeBus) -> None:
+        self._bus = bus
+
+    async def __call__(self, kid: str) -> None:
+        await self._bus.publish(KEYS_CHANNEL, {"type": KEY_REVOKED, "kid": kid})
+
+
 class BusSessionEvents:
     """SessionEvents over the bus; `local` (this process's cache, if it has one) forgets
     the user at once, before the message goes round."""
