@@ -191,21 +191,20 @@ INJECTIONS = [
 ]
 
 
-@pytest.mark.parametrize("mail", INJECTIONS, ids=[
-    "subject-crlf", "subject-lf", "to-crlf", "to-name-crlf", "to-list"])
-async def test_header_injection_is_refused_or_neutralised(outbox: Outbox, mail: Email) -> None:
+async def test_header_injection_is_refused_or_neutralised(outbox: Outbox) -> None:
     """A line break or a second address never becomes another header or recipient: the
     mailer refuses the mail (ValueError), or sends it to the one address with the subject
     on one line."""
-    try:
-        await outbox.mailer.send(mail)
-    except ValueError:
-        assert outbox.read() == []
-        return
-    [sent] = outbox.read()
-    assert sent.recipients == ["ada@example.com"]
-    assert "\r" not in sent.subject and "\n" not in sent.subject, repr(sent.subject)
-    assert "eve@evil.test" not in sent.recipients
+    for mail in INJECTIONS:
+        before = len(outbox.read())
+        try:
+            await outbox.mailer.send(mail)
+        except ValueError:
+            assert len(outbox.read()) == before, mail
+            continue
+        sent = outbox.read()[before:]
+        assert [m.recipients for m in sent] == [["ada@example.com"]], mail
+        assert "\r" not in sent[0].subject and "\n" not in sent[0].subject, mail
 
 
 async def test_mailbox_headers_are_7bit_with_the_unicode_subject_encoded(tmp_path: Path) -> None:
