@@ -66,6 +66,10 @@ ALLOWED_ON_ANY_RESOURCE: dict[str, str] = {
 }
 
 
+def _tfvars(env: str) -> dict[str, Any]:
+    return parse_hcl((ENVIRONMENTS_DIR / env / "terraform.tfvars").read_text())
+
+
 def module_dir(name: str) -> Path:
     return MODULES_DIR / name
 
@@ -209,21 +213,25 @@ def test_vpc_endpoints(terraform: Terraform) -> None:
     interface = terraform.resource("aws_vpc_endpoint", "interface", module_dir("network"))
     assert interface.body["vpc_endpoint_type"] == "Interface"
     assert is_true(interface.body["private_dns_enabled"])
+    # prod keeps AWS API traffic on endpoints; dev saves their hourly cost and uses NAT.
+    prod = _tfvars("prod")["interface_endpoints"]
+    assert set(prod) >= {
+        "sqs",
+        "secretsmanager",
+        "ecr.api",
+        "ecr.dkr",
+        "logs",
+        "ssm",
+        "ssmmessages",
+    }
+    assert set(_tfvars("dev")["interface_endpoints"]) < set(prod)
     for env in ENVIRONMENTS:
         network_call = next(
             m
             for m in terraform.blocks("module", under=ENVIRONMENTS_DIR / env)
             if m.name == "network"
         )
-        assert set(network_call.body["interface_endpoints"]) >= {
-            "sqs",
-            "secretsmanager",
-            "ecr.api",
-            "ecr.dkr",
-            "logs",
-            "ssm",
-            "ssmmessages",
-        }
+        assert network_call.body["interface_endpoints"] == "${var.interface_endpoints}"
 
 
 def test_alb_accepts_cloudfront_prefix_list_only(terraform: Terraform) -> None:
@@ -295,7 +303,8 @@ def test_rds_is_multi_az_encrypted_protected_and_private(terraform: Terraform) -
     assert len(instances) == 1
     db = instances[0].body
     assert db["engine"] == "postgres"
-    assert is_true(db["multi_az"])
+    assert db["multi_az"] == "${var.db_multi_az}"
+    assert _tfvars("prod")["db_multi_az"] is True and _tfvars("dev")["db_multi_az"] is False
     assert is_true(db["storage_encrypted"])
     assert "kms_key_id" in db
     assert is_true(db["deletion_protection"])
@@ -312,8 +321,10 @@ def test_redis_is_encrypted_in_transit_and_at_rest(terraform: Terraform) -> None
     assert is_true(redis.body["at_rest_encryption_enabled"])
     assert is_true(redis.body["transit_encryption_enabled"])
     assert "kms_key_id" in redis.body and "auth_token" in redis.body
-    assert is_true(redis.body["automatic_failover_enabled"])
-    assert is_true(redis.body["multi_az_enabled"])
+    assert redis.body["num_cache_clusters"] == "${var.cache_nodes}"
+    assert redis.body["automatic_failover_enabled"] == "${var.cache_nodes > 1}"
+    assert redis.body["multi_az_enabled"] == "${var.cache_nodes > 1}"
+    assert _tfvars("prod")["cache_nodes"] == 2 and _tfvars("dev")["cache_nodes"] == 1
 
 
 def _bucket_ref(block: Block) -> str:

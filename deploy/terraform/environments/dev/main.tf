@@ -30,25 +30,14 @@ module "security" {
 module "network" {
   source = "../../modules/network"
 
-  name               = local.name
-  cidr_block         = var.vpc_cidr
-  availability_zones = var.availability_zones
-  single_nat_gateway = var.single_nat_gateway
-  interface_endpoints = [
-    "sqs",
-    "secretsmanager",
-    "ecr.api",
-    "ecr.dkr",
-    "logs",
-    "ssm",
-    "ssmmessages",
-    "ec2messages",
-    "kms",
-    "sts",
-  ]
-  kms_key_arn        = module.security.kms_key_arn
-  log_retention_days = var.log_retention_days
-  tags               = local.tags
+  name                = local.name
+  cidr_block          = var.vpc_cidr
+  availability_zones  = var.availability_zones
+  single_nat_gateway  = var.single_nat_gateway
+  interface_endpoints = var.interface_endpoints
+  kms_key_arn         = module.security.kms_key_arn
+  log_retention_days  = var.log_retention_days
+  tags                = local.tags
 }
 
 module "data" {
@@ -63,11 +52,13 @@ module "data" {
   logs_bucket_id                    = module.security.logs_bucket_id
   db_instance_class                 = var.db_instance_class
   db_engine_version                 = var.db_engine_version
+  db_multi_az                       = var.db_multi_az
   db_allocated_storage_gb           = var.db_allocated_storage_gb
   db_max_allocated_storage_gb       = var.db_max_allocated_storage_gb
   db_backup_retention_days          = var.db_backup_retention_days
   cache_node_type                   = var.cache_node_type
   cache_engine_version              = var.cache_engine_version
+  cache_nodes                       = var.cache_nodes
   cache_snapshot_retention_days     = var.cache_snapshot_retention_days
   images_noncurrent_expiration_days = 30
   log_retention_days                = var.log_retention_days
@@ -189,7 +180,7 @@ module "observability" {
   queue_name                       = module.queue.queue_name
   dlq_name                         = module.queue.dlq_name
   db_instance_identifier           = module.data.db_instance_identifier
-  cache_replication_group_id       = module.data.cache_replication_group_id
+  cache_cluster_ids                = module.data.cache_cluster_ids
   lambda_function_names            = module.identity.trigger_function_names
   cloudtrail_log_group_name        = module.security.cloudtrail_log_group_name
   alb_5xx_threshold                = 20

@@ -4,6 +4,8 @@ region             = "ap-northeast-1"
 availability_zones = ["ap-northeast-1a", "ap-northeast-1c"]
 vpc_cidr           = "10.10.0.0/16"
 single_nat_gateway = true
+# No interface endpoints in dev: AWS APIs go through the one NAT gateway (docs/cost.md).
+interface_endpoints = []
 
 route53_zone_name      = "dev.example.com"
 domain_name            = "api.dev.example.com"
@@ -16,12 +18,14 @@ rate_limit_per_5_minutes = 2000
 cloudfront_price_class   = "PriceClass_200"
 
 db_instance_class             = "db.t4g.medium"
-db_engine_version             = "16.4"
+db_engine_version             = "16"
+db_multi_az                   = false
 db_allocated_storage_gb       = 20
 db_max_allocated_storage_gb   = 100
 db_backup_retention_days      = 7
 cache_node_type               = "cache.t4g.small"
 cache_engine_version          = "7.1"
+cache_nodes                   = 1
 cache_snapshot_retention_days = 1
 
 services = {

@@ -1,9 +1,10 @@
 # prod: same modules as dev, sized and replicated for production.
-environment        = "prod"
-region             = "ap-northeast-1"
-availability_zones = ["ap-northeast-1a", "ap-northeast-1c"]
-vpc_cidr           = "10.20.0.0/16"
-single_nat_gateway = false
+environment         = "prod"
+region              = "ap-northeast-1"
+availability_zones  = ["ap-northeast-1a", "ap-northeast-1c"]
+vpc_cidr            = "10.20.0.0/16"
+single_nat_gateway  = false
+interface_endpoints = ["sqs", "secretsmanager", "ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "ec2messages", "kms", "sts"]
 
 route53_zone_name      = "example.com"
 domain_name            = "api.example.com"
@@ -16,12 +17,14 @@ rate_limit_per_5_minutes = 2000
 cloudfront_price_class   = "PriceClass_All"
 
 db_instance_class             = "db.m7g.large"
-db_engine_version             = "16.4"
+db_engine_version             = "16"
+db_multi_az                   = true
 db_allocated_storage_gb       = 100
 db_max_allocated_storage_gb   = 1000
 db_backup_retention_days      = 30
 cache_node_type               = "cache.m7g.large"
 cache_engine_version          = "7.1"
+cache_nodes                   = 2
 cache_snapshot_retention_days = 7
 
 services = {

@@ -23,6 +23,11 @@ variable "single_nat_gateway" {
   type        = bool
 }
 
+variable "interface_endpoints" {
+  description = "AWS services reached through interface VPC endpoints (each costs per AZ-hour); without one, the service is reached through NAT."
+  type        = list(string)
+}
+
 variable "route53_zone_name" {
   description = "Route 53 public hosted zone (must exist), e.g. example.com."
   type        = string
@@ -69,8 +74,13 @@ variable "db_instance_class" {
 }
 
 variable "db_engine_version" {
-  description = "PostgreSQL version."
+  description = "PostgreSQL major version (RDS applies minor upgrades)."
   type        = string
+}
+
+variable "db_multi_az" {
+  description = "RDS Multi-AZ (standby in the second AZ)."
+  type        = bool
 }
 
 variable "db_allocated_storage_gb" {
@@ -96,6 +106,11 @@ variable "cache_node_type" {
 variable "cache_engine_version" {
   description = "Redis engine version."
   type        = string
+}
+
+variable "cache_nodes" {
+  description = "ElastiCache nodes: 1 (no failover) or 2+ (replicas over the AZs, automatic failover)."
+  type        = number
 }
 
 variable "cache_snapshot_retention_days" {

@@ -1,5 +1,6 @@
-# ElastiCache Redis: realtime bus (pub/sub) and rate limiter. Two nodes over two AZs with
-# automatic failover, TLS in transit, CMK at rest, AUTH token.
+# ElastiCache Redis: realtime bus (pub/sub) and rate limiter. In prod two nodes over two
+# AZs with automatic failover (dev: one node, a variable); TLS in transit, CMK at rest,
+# AUTH token.
 
 resource "aws_elasticache_subnet_group" "this" {
   name       = "${var.name}-cache"
@@ -27,9 +28,9 @@ resource "aws_elasticache_replication_group" "this" {
   node_type            = var.cache_node_type
   port                 = 6379
 
-  num_cache_clusters         = 2
-  automatic_failover_enabled = true
-  multi_az_enabled           = true
+  num_cache_clusters         = var.cache_nodes
+  automatic_failover_enabled = var.cache_nodes > 1
+  multi_az_enabled           = var.cache_nodes > 1
 
   subnet_group_name  = aws_elasticache_subnet_group.this.name
   security_group_ids = [var.cache_security_group_id]

@@ -1,4 +1,4 @@
-# RDS PostgreSQL: Multi-AZ, encrypted with the environment's CMK, private, TLS enforced,
+# RDS PostgreSQL: Multi-AZ in prod (a variable), encrypted with the environment's CMK, private, TLS enforced,
 # deletion protection, automatic minor upgrades, Performance Insights, logs exported.
 
 resource "aws_db_subnet_group" "this" {
@@ -92,7 +92,7 @@ resource "aws_db_instance" "this" {
   storage_encrypted     = true
   kms_key_id            = var.kms_key_arn
 
-  multi_az               = true
+  multi_az               = var.db_multi_az
   publicly_accessible    = false
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [var.database_security_group_id]
@@ -119,5 +119,8 @@ resource "aws_db_instance" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_cloudwatch_log_group.postgres]
+  # RDS checks the monitoring role's permissions when the instance is created: without
+  # this edge the attachment may land after CreateDBInstance, which then fails
+  # ("IAM role ARN value is invalid or does not include the required permissions").
+  depends_on = [aws_cloudwatch_log_group.postgres, aws_iam_role_policy_attachment.rds_monitoring]
 }

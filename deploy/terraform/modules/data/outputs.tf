@@ -24,8 +24,18 @@ output "db_address" {
 }
 
 output "cache_replication_group_id" {
-  description = "ElastiCache replication group id (CloudWatch dimension)."
+  description = "ElastiCache replication group id."
   value       = aws_elasticache_replication_group.this.id
+}
+
+# ElastiCache publishes host and engine metrics per node, with the dimension
+# CacheClusterId = the member cluster; the members of a replication group (cluster mode
+# disabled) are named <replication_group_id>-001, -002, ... Computed here rather than read
+# from member_clusters (known only after apply) so that alarms can for_each over them.
+# (replication_group_id is var.name.)
+output "cache_cluster_ids" {
+  description = "Member cluster ids of the replication group (CloudWatch dimension CacheClusterId)."
+  value       = [for i in range(1, var.cache_nodes + 1) : format("%s-%03d", var.name, i)]
 }
 
 output "images_bucket_name" {

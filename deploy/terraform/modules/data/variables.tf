@@ -39,8 +39,28 @@ variable "db_instance_class" {
 }
 
 variable "db_engine_version" {
-  description = "PostgreSQL major.minor version (minor upgrades are applied automatically)."
+  description = "PostgreSQL major version, e.g. \"16\": RDS applies minor upgrades itself (auto_minor_version_upgrade), so a pinned minor would turn the apply after one into a downgrade attempt."
   type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.db_engine_version))
+    error_message = "db_engine_version is a major version only (e.g. \"16\"); the minor is RDS's to upgrade."
+  }
+}
+
+variable "db_multi_az" {
+  description = "Run RDS Multi-AZ (a standby in the second AZ, twice the instance cost)."
+  type        = bool
+}
+
+variable "cache_nodes" {
+  description = "ElastiCache nodes (1 = no replica and no failover; 2 = primary + replica over two AZs)."
+  type        = number
+
+  validation {
+    condition     = var.cache_nodes >= 1 && var.cache_nodes <= 6
+    error_message = "cache_nodes is between 1 and 6."
+  }
 }
 
 variable "db_allocated_storage_gb" {

@@ -172,12 +172,15 @@ resource "aws_cloudwatch_metric_alarm" "rds_connections" {
   tags                = var.tags
 }
 
+# ElastiCache publishes these per node (dimension CacheClusterId); a ReplicationGroupId
+# dimension matches no data point, so the alarm would sit in INSUFFICIENT_DATA forever.
 resource "aws_cloudwatch_metric_alarm" "redis_cpu" {
-  alarm_name          = "${var.name}-redis-engine-cpu"
-  alarm_description   = "Redis engine CPU high (realtime fan-out, rate limiter)"
+  for_each            = toset(var.cache_cluster_ids)
+  alarm_name          = "${each.key}-redis-engine-cpu"
+  alarm_description   = "Redis engine CPU high on ${each.key} (realtime fan-out, rate limiter)"
   namespace           = "AWS/ElastiCache"
   metric_name         = "EngineCPUUtilization"
-  dimensions          = { ReplicationGroupId = var.cache_replication_group_id }
+  dimensions          = { CacheClusterId = each.key }
   statistic           = "Average"
   period              = 300
   evaluation_periods  = 3
@@ -189,11 +192,12 @@ resource "aws_cloudwatch_metric_alarm" "redis_cpu" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "redis_memory" {
-  alarm_name          = "${var.name}-redis-memory"
-  alarm_description   = "Redis memory usage high"
+  for_each            = toset(var.cache_cluster_ids)
+  alarm_name          = "${each.key}-redis-memory"
+  alarm_description   = "Redis memory usage high on ${each.key}"
   namespace           = "AWS/ElastiCache"
   metric_name         = "DatabaseMemoryUsagePercentage"
-  dimensions          = { ReplicationGroupId = var.cache_replication_group_id }
+  dimensions          = { CacheClusterId = each.key }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 2

@@ -48,9 +48,9 @@ variable "db_instance_identifier" {
   type        = string
 }
 
-variable "cache_replication_group_id" {
-  description = "ElastiCache replication group id."
-  type        = string
+variable "cache_cluster_ids" {
+  description = "Member cluster ids of the ElastiCache replication group (one alarm per node)."
+  type        = list(string)
 }
 
 variable "lambda_function_names" {
