@@ -177,6 +177,7 @@ def test_state_backend_is_s3_with_locking() -> None:
         assert "s3" in backend
         config = parse_hcl((ENVIRONMENTS_DIR / env / "backend.hcl").read_text())
         assert config["encrypt"] is True and config["use_lockfile"] is True
+        assert config["kms_key_id"].endswith(":alias/atelier-tfstate"), "state under the CMK"
         assert config["key"] == f"atelier/{env}/terraform.tfstate"
 
 

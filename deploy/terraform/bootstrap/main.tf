@@ -166,6 +166,26 @@ data "aws_iam_policy_document" "state_bucket" {
       values   = ["false"]
     }
   }
+
+  # A backend configured with `encrypt = true` but no kms_key_id asks for SSE-S3 on every
+  # write, overriding the default above: refuse it, so the state is always under the key.
+  statement {
+    sid       = "DenySseS3Writes"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.state.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["AES256"]
+    }
+  }
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -178,6 +198,11 @@ resource "aws_iam_openid_connect_provider" "github" {
 output "state_bucket" {
   description = "Name of the Terraform state bucket (backend.hcl: bucket)."
   value       = aws_s3_bucket.state.id
+}
+
+output "state_kms_key_alias_arn" {
+  description = "ARN of the state key's alias (backend.hcl: kms_key_id)."
+  value       = aws_kms_alias.state.arn
 }
 
 output "github_oidc_provider_arn" {
