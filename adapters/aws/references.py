@@ -3,15 +3,25 @@
 `ssm:/path` is replaced by the parameter's (decrypted) value; `secretsmanager:<arn-or-name>`
 by the secret's SecretString. A parameter whose value is itself `secretsmanager:<arn>` is
 followed one more step: Parameter Store holds the ARN, one pipeline serves every environment.
+
+The services resolve with aioboto3 (`resolve_references`); a Lambda function resolves with
+the boto3 its runtime ships (`resolve_with_boto3`), through the same steps. Nothing AWS is
+imported until a reference is resolved, so a Lambda cold start without one pays nothing.
 """
 
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-import aioboto3
-from botocore.exceptions import ClientError
+if TYPE_CHECKING:
+    import aioboto3
+
+# Opens a client of one service ("ssm", "secretsmanager") whose API methods are awaitable.
+OpenClient = Callable[[str], AbstractAsyncContextManager[Any]]
 
 SSM_PREFIX = "ssm:"
 SECRETS_PREFIX = "secretsmanager:"
+REFERENCE_PREFIXES = (SSM_PREFIX, SECRETS_PREFIX)
 SSM_BATCH = 10  # get_parameters takes at most 10 names per call
 
 
@@ -25,11 +35,51 @@ class ReferenceNotFound(LookupError):
 
 async def resolve_references(
     values: dict[str, str],
-    session: aioboto3.Session,
+    session: "aioboto3.Session",
     endpoint_url: str | None,
     region: str,
 ) -> dict[str, str]:
     """A copy of `values` with every reference replaced by what it points at."""
+    return await resolve_with(values, lambda service: session.client(
+        service, region_name=region, endpoint_url=endpoint_url))
+
+
+async def resolve_with_boto3(
+    values: dict[str, str], endpoint_url: str | None, region: str | None,
+) -> dict[str, str]:
+    """`resolve_references` with blocking boto3 clients (a Lambda runtime's own boto3)."""
+    import boto3  # type: ignore[import-untyped]
+
+    session = boto3.session.Session()
+
+    @asynccontextmanager
+    async def open_client(service: str) -> AsyncIterator[Any]:
+        client = session.client(service, region_name=region, endpoint_url=endpoint_url)
+        try:
+            yield _Awaitable(client)
+        finally:
+            client.close()
+
+    return await resolve_with(values, open_client)
+
+
+class _Awaitable:
+    """A blocking boto3 client whose API methods can be awaited (one call at a time)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        async def call(**kwargs: Any) -> Any:
+            return method(**kwargs)
+
+        return call
+
+
+async def resolve_with(values: dict[str, str], open_client: OpenClient) -> dict[str, str]:
+    """`values` with every reference resolved through clients `open_client` opens."""
     ssm_names = sorted({v[len(SSM_PREFIX):] for v in values.values() if v.startswith(SSM_PREFIX)})
     secret_ids = {v[len(SECRETS_PREFIX):] for v in values.values() if v.startswith(SECRETS_PREFIX)}
     if not ssm_names and not secret_ids:
@@ -37,16 +87,14 @@ async def resolve_references(
 
     parameters: dict[str, str] = {}
     if ssm_names:
-        async with session.client("ssm", region_name=region, endpoint_url=endpoint_url) as ssm:
+        async with open_client("ssm") as ssm:
             parameters = await _get_parameters(ssm, ssm_names)
     secret_ids |= {
         v[len(SECRETS_PREFIX):] for v in parameters.values() if v.startswith(SECRETS_PREFIX)
     }
     secrets: dict[str, str] = {}
     if secret_ids:
-        async with session.client(
-            "secretsmanager", region_name=region, endpoint_url=endpoint_url
-        ) as secretsmanager:
+        async with open_client("secretsmanager") as secretsmanager:
             for secret_id in sorted(secret_ids):
                 secrets[secret_id] = await _get_secret(secretsmanager, secret_id)
 
@@ -77,6 +125,8 @@ async def _get_parameters(ssm: Any, names: list[str]) -> dict[str, str]:
 
 
 async def _get_secret(secretsmanager: Any, secret_id: str) -> str:
+    from botocore.exceptions import ClientError
+
     try:
         response = await secretsmanager.get_secret_value(SecretId=secret_id)
     except ClientError as exc:

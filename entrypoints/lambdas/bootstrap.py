@@ -1,14 +1,19 @@
 """What every Lambda handler shares in one execution environment, built on first use and
-kept for the warm invocations that follow: one event loop, one engine (DATABASE_URL).
+kept for the warm invocations that follow: one event loop, one engine (DATABASE_URL), the
+settings it read.
 
-Nothing is built at import: a cold start pays only for the handler module, and a trigger
-that never touches the database (pre sign-up) never loads SQLAlchemy.
+A setting may be a reference (`secretsmanager:<arn>`, `ssm:/path`), resolved on first read
+by the resolver the services use, with the boto3 the Lambda runtime ships (the zip carries
+no AWS SDK). Nothing is built at import: a cold start pays only for the handler module; a
+trigger that never touches the database (pre sign-up) never loads SQLAlchemy, and a
+function without references never loads boto3.
 """
 
 import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from adapters.aws.references import REFERENCE_PREFIXES, resolve_with_boto3
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -32,7 +37,7 @@ def uow_factory() -> UnitOfWorkFactory:
         from adapters.sql.engine import create_engine
         from adapters.sql.unit_of_work import sql_unit_of_work_factory
 
-        url = os.environ.get("DATABASE_URL") or os.environ.get("ATELIER_DATABASE_URL")
+        url = env("DATABASE_URL")
         if not url:
             raise RuntimeError("set DATABASE_URL for the Lambda function")
         # One connection per environment: Lambda runs one invocation at a time in it.
@@ -43,7 +48,17 @@ def uow_factory() -> UnitOfWorkFactory:
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(f"ATELIER_{name}") or os.environ.get(name) or default
+    """`ATELIER_<name>` or `<name>`, its reference resolved (once per environment)."""
+    raw = os.environ.get(f"ATELIER_{name}") or os.environ.get(name) or default
+    if not raw.startswith(REFERENCE_PREFIXES):
+        return raw
+    resolved: dict[str, str] = _state.setdefault("resolved", {})
+    if raw not in resolved:
+        endpoint = os.environ.get("ATELIER_AWS_ENDPOINT_URL") or os.environ.get(
+            "AWS_ENDPOINT_URL")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        resolved[raw] = run(resolve_with_boto3({name: raw}, endpoint, region))[name]
+    return resolved[raw]
 
 
 def reset() -> None:
