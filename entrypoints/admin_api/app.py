@@ -19,6 +19,7 @@ from entrypoints.admin_api.routes.realtime import broadcast
 from entrypoints.admin_api.routes.sessions import login
 from entrypoints.admin_api.routes.users import UsersController
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
+from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
 from entrypoints.http_edge.rate_limit import rate_limit_request
 from entrypoints.wiring.di import resolve
@@ -70,6 +71,7 @@ def create_litestar(container: AdminContainer) -> Litestar:
         route_handlers=[admin_router()],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
         middleware=[RequestLogMiddleware],
         openapi_config=openapi_config(),
         lifespan=[lambda app: running(container, app)],

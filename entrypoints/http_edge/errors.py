@@ -22,6 +22,7 @@ from domain.shared.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from entrypoints.http_edge.json_body import MalformedJson
 
 log = logging.getLogger("atelier.errors")
 UNAVAILABLE_RETRY_AFTER_S = 5
@@ -75,7 +76,7 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = HTTP_CODES.get(status, "error")
-    if status == 400 and "JSON" in str(exc.detail):
+    if isinstance(exc, MalformedJson) or (status == 400 and "JSON" in str(exc.detail)):
         code = "invalid_json"
     headers = dict(exc.headers or {})
     return Response(error_body(code, str(exc.detail)), status_code=status,

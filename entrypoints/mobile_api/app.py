@@ -10,6 +10,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
+from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
 from entrypoints.http_edge.rate_limit import rate_limit_request
 from entrypoints.mobile_api.auth import provide_services
@@ -67,6 +68,7 @@ def create_app(container: MobileContainer) -> Litestar:
         route_handlers=[api_router(), jwks, healthz, readyz],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
         middleware=[RequestLogMiddleware],
         openapi_config=openapi_config(),
         lifespan=[lambda app: running(container, app)],
