@@ -157,6 +157,7 @@ module "compute" {
   user_pool_id                = module.identity.user_pool_id
   user_pool_arn               = module.identity.user_pool_arn
   cognito_client_id           = module.identity.mobile_client_id
+  admin_cognito_client_id     = module.identity.admin_client_id
   cognito_issuer              = module.identity.issuer
   cognito_jwks_url            = module.identity.jwks_url
   public_url                  = module.edge.public_url

@@ -66,8 +66,12 @@ locals {
       workload = "admin-api"
       environment = merge(local.keystore_environment, local.cognito_environment, {
         ATELIER_ADMIN_ALLOWED_CIDRS = join(",", var.admin_allowed_cidrs)
-        ATELIER_ADMIN_JWKS_URL      = var.cognito_jwks_url
-        ATELIER_ADMIN_ISSUER        = var.cognito_issuer
+        # Admins sign in through the console's app client; their access tokens are
+        # verified against the pool (without these the API falls back to local admins).
+        ATELIER_ADMIN_AUTH               = "cognito"
+        ATELIER_ADMIN_COGNITO_CLIENT_IDS = var.admin_cognito_client_id
+        ATELIER_ADMIN_COGNITO_JWKS_URL   = var.cognito_jwks_url
+        ATELIER_ADMIN_COGNITO_ISSUER     = var.cognito_issuer
       })
       secrets = {
         DATABASE_URL = var.database_url_secret_arn

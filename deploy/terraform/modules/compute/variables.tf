@@ -155,13 +155,18 @@ variable "cognito_client_id" {
   type        = string
 }
 
+variable "admin_cognito_client_id" {
+  description = "Cognito app client of the admin web console, whose tokens the admin API accepts (ATELIER_ADMIN_COGNITO_CLIENT_IDS)."
+  type        = string
+}
+
 variable "cognito_issuer" {
-  description = "Issuer of the Cognito pool's tokens (ATELIER_ADMIN_ISSUER)."
+  description = "Issuer of the Cognito pool's tokens (ATELIER_ADMIN_COGNITO_ISSUER)."
   type        = string
 }
 
 variable "cognito_jwks_url" {
-  description = "JWKS URL of the Cognito pool (ATELIER_ADMIN_JWKS_URL)."
+  description = "JWKS URL of the Cognito pool (ATELIER_ADMIN_COGNITO_JWKS_URL)."
   type        = string
 }
 

@@ -19,12 +19,12 @@ output "admin_client_id" {
 }
 
 output "issuer" {
-  description = "Issuer of the pool's tokens (ATELIER_ADMIN_ISSUER)."
+  description = "Issuer of the pool's tokens (ATELIER_ADMIN_COGNITO_ISSUER)."
   value       = "https://cognito-idp.${data.aws_region.current.name}.amazonaws.com/${aws_cognito_user_pool.this.id}"
 }
 
 output "jwks_url" {
-  description = "JWKS of the pool (ATELIER_ADMIN_JWKS_URL)."
+  description = "JWKS of the pool (ATELIER_ADMIN_COGNITO_JWKS_URL)."
   value       = "https://cognito-idp.${data.aws_region.current.name}.amazonaws.com/${aws_cognito_user_pool.this.id}/.well-known/jwks.json"
 }
 
