@@ -12,6 +12,7 @@ from adapters.memory.users import (
     InMemoryUserRepository,
 )
 from adapters.memory.workspace import Workspace
+from application.ports.storage import StorageProbe
 from application.ports.unit_of_work import UnitOfWork
 
 
@@ -73,7 +74,8 @@ class InMemoryUnitOfWork:
 
 
 class InMemoryUnitOfWorkFactory:
-    """A UnitOfWorkFactory: each call is a new Unit of Work on the same database."""
+    """A UnitOfWorkFactory: each call is a new Unit of Work on the same database. Also its
+    StorageProbe, which always answers."""
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self.database = database
@@ -81,6 +83,10 @@ class InMemoryUnitOfWorkFactory:
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.database)
 
+    async def probe(self) -> None:
+        return None
+
 
 # mypy holds the class to the port: a repository that drifts from its Protocol fails.
 _satisfies_port: type[UnitOfWork] = InMemoryUnitOfWork
+_probes_storage: type[StorageProbe] = InMemoryUnitOfWorkFactory

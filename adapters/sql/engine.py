@@ -4,9 +4,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from adapters.sql.errors import storage_error_for, storage_errors
 
 if TYPE_CHECKING:
     import asyncpg
@@ -49,7 +51,7 @@ def create_engine(
     if is_sqlite(parsed):
         return _sqlite_engine(parsed, echo)
     parsed, connect_args = _asyncpg_arguments(parsed)
-    return create_async_engine(
+    engine = create_async_engine(
         parsed,
         echo=echo,
         pool_size=pool_size,
@@ -58,6 +60,25 @@ def create_engine(
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    _raise_storage_errors(engine)
+    return engine
+
+
+def _raise_storage_errors(engine: AsyncEngine) -> None:
+    """Whatever runs on this engine (Units of Work, the credential store, a probe) raises
+    StorageUnavailable or UnstorableText in place of the driver's error that means it."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # A refused or timed-out connect is a bare OSError, which handle_error never sees.
+        with storage_errors():
+            return dialect.connect(*cargs, **cparams)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _translate(context: ExceptionContext) -> BaseException | None:
+        if context.is_pre_ping:  # the pool replaces that connection itself
+            return None
+        return storage_error_for(context.original_exception)
 
 
 def _sqlite_engine(url: URL, echo: bool) -> AsyncEngine:
@@ -94,6 +115,7 @@ def _sqlite_engine(url: URL, echo: bool) -> AsyncEngine:
         # instead of failing on a read-to-write upgrade.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _raise_storage_errors(engine)
     return engine
 
 

@@ -18,6 +18,7 @@ from asyncpg.exceptions import (
     SerializationError,
 )
 
+from adapters.sql.errors import storage_errors
 from adapters.sql.mappers import row_to_family, row_to_user
 from domain.sessions.model import RefreshFamily
 from domain.shared.errors import ConcurrentUpdate, Conflict
@@ -239,9 +240,10 @@ class AsyncpgRefreshLedger:
         family.unrecorded_hashes.clear()
 
     async def _retrying(self, run: Callable[[Any], Awaitable[T]]) -> T:
-        try:
-            async with self._pool.acquire() as connection:
-                return await run(connection)
-        except _DROPPED:
-            async with self._pool.acquire() as connection:
-                return await run(connection)
+        with storage_errors():
+            try:
+                async with self._pool.acquire() as connection:
+                    return await run(connection)
+            except _DROPPED:
+                async with self._pool.acquire() as connection:
+                    return await run(connection)

@@ -1,6 +1,7 @@
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
@@ -12,6 +13,7 @@ from adapters.sql.users import (
     SqlAlchemyLoginAttemptRepository,
     SqlAlchemyUserRepository,
 )
+from application.ports.storage import StorageProbe
 from application.ports.unit_of_work import UnitOfWork
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -80,13 +82,18 @@ class SqlAlchemyUnitOfWork:
 
 
 class SqlAlchemyUnitOfWorkFactory:
-    """A UnitOfWorkFactory: each call is a new Unit of Work on the same engine."""
+    """A UnitOfWorkFactory: each call is a new Unit of Work on the same engine. Also the
+    database's StorageProbe."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.session_factory)
+
+    async def probe(self) -> None:
+        async with self.session_factory() as session:
+            await session.execute(text("SELECT 1"))
 
 
 def sql_unit_of_work_factory(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
@@ -96,3 +103,4 @@ def sql_unit_of_work_factory(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory
 
 # mypy holds the class to the port: a repository that drifts from its Protocol fails.
 _satisfies_port: type[UnitOfWork] = SqlAlchemyUnitOfWork
+_probes_storage: type[StorageProbe] = SqlAlchemyUnitOfWorkFactory

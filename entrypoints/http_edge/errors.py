@@ -13,6 +13,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from application.ports.storage import StorageUnavailable
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -84,48 +85,25 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception and what it wraps (SQLAlchemy keeps the driver's error in `orig`)."""
+    """The exception and the ones it was raised from."""
     chain: list[BaseException] = []
-    pending = [exc]
-    while pending and len(chain) < 8:
-        current = pending.pop()
-        if current in chain:
-            continue
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 8:
         chain.append(current)
-        pending += [c for c in (current.__cause__, getattr(current, "orig", None))
-                    if isinstance(c, BaseException)]
+        current = current.__cause__
     return chain
 
 
-def _is_unstorable_text(exc: BaseException) -> bool:
-    """PostgreSQL refused a string (SQLSTATE 22021: a NUL byte, say) that validation let by."""
-    return any(getattr(seen, "sqlstate", None) == "22021" for seen in _causes(exc))
-
-
-# Connection exceptions (08), shutting down / not accepting connections yet (57P0x),
-# too many connections (53300).
-_UNAVAILABLE_SQLSTATES = frozenset(
-    {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "53300"})
-
-
-def _is_database_unreachable(exc: BaseException) -> bool:
-    """The database (or its network) is down: the client should retry, nothing was lost."""
-    return any(
-        isinstance(seen, ConnectionError | TimeoutError)
-        or getattr(seen, "sqlstate", None) in _UNAVAILABLE_SQLSTATES
-        or (type(seen) is OSError and str(seen).startswith("Multiple exceptions"))
-        for seen in _causes(exc)
-    )
+def _is_unreachable(exc: BaseException) -> bool:
+    """The store (or another dependency, or the network) is down: the client should retry,
+    nothing was lost."""
+    return any(isinstance(seen, StorageUnavailable | ConnectionError | TimeoutError)
+               for seen in _causes(exc))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if _is_unstorable_text(exc):
-        log.warning("refused unstorable text on %s %s", request.method, request.url.path)
-        return Response(error_body("invalid_characters", "the request contains characters "
-                                   "that cannot be stored (such as NUL)"),
-                        status_code=422, media_type=MediaType.JSON)
-    if _is_database_unreachable(exc):
-        log.error("database unreachable on %s %s: %s", request.method, request.url.path,
+    if _is_unreachable(exc):
+        log.error("dependency unreachable on %s %s: %s", request.method, request.url.path,
                   type(exc).__name__)
         return Response(error_body("unavailable", "the service is briefly unavailable; retry"),
                         status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=MediaType.JSON,
