@@ -344,6 +344,15 @@ async def test_merge_moves_the_images_and_ends_the_guest(world: World) -> None:
     assert (on_phone.user.id, on_phone.device_id) == (ada.user.id, NEW_PHONE)
 
 
+async def test_merge_tells_every_node_that_the_guests_sessions_ended(world: World) -> None:
+    """Other API nodes drop the guest from their caches and gateways close its sockets, as
+    after a transfer or a disable: the guest's sessions ended here, they must end there."""
+    await world.member()
+    guest = await world.guest(NEW_PHONE)
+    await world.merge(guest)
+    assert guest.user.id in await world.sessions_ended_for()
+
+
 async def test_merge_with_wrong_credentials_changes_nothing(world: World) -> None:
     ada = await world.member()
     guest = await world.guest(NEW_PHONE)
