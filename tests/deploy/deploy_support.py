@@ -41,7 +41,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        rel = self.path.relative_to(REPO_ROOT)
+        rel = self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
         label = f"{self.type}.{self.name}" if self.type else f"{self.kind}.{self.name}"
         return f"{rel}: {label}"
 
