@@ -28,3 +28,16 @@ class CredentialStore(Protocol):
         ...
 
     async def update(self, credential: LocalCredential) -> None: ...
+
+    async def take_code_attempt(
+        self, email: str, now: datetime, max_attempts: int
+    ) -> LocalCredential | None:
+        """Counts one attempt at the e-mailed code in one conditional write and returns the
+        credential as it stands after it; None when there is no live code or its
+        `max_attempts` are used up. However many run at once, at most `max_attempts` win."""
+        ...
+
+    async def confirm_with(self, email: str, code_hash: str) -> bool:
+        """Marks the address confirmed and the code spent, if `code_hash` is still the code
+        (a resend may have replaced it); says whether it did."""
+        ...

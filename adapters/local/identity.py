@@ -80,7 +80,8 @@ class LocalIdentityProvider:
         if credential is None or credential.confirmed or credential.disabled:
             return
         expires_at = credential.code_expires_at
-        if expires_at is not None:
+        used_up = credential.code_attempts >= self._max_code_attempts
+        if expires_at is not None and not used_up:
             sent_at = expires_at - self._code_lifetime
             if self._clock() - sent_at < RESEND_INTERVAL:
                 return  # one code a minute per address, however often it is asked for
@@ -107,23 +108,16 @@ class LocalIdentityProvider:
         ))
 
     async def confirm(self, email: str, code: str) -> str:
-        credential = await self._store.get(email)
-        if credential is None or credential.confirmed or credential.code_hash is None:
-            raise InvalidConfirmationCode()
-        expires_at = credential.code_expires_at
-        if expires_at is None or self._clock() >= expires_at:
-            self._void_code(credential)
-            await self._store.update(credential)
+        # The attempt is taken (counted, atomically) before the code is compared, so a
+        # burst of guesses gets no more comparisons than the cap.
+        credential = await self._store.take_code_attempt(
+            email, self._clock(), self._max_code_attempts)
+        if credential is None or credential.code_hash is None:
             raise InvalidConfirmationCode()
         if not hmac.compare_digest(credential.code_hash, _code_hash(credential.subject, code)):
-            credential.code_attempts += 1
-            if credential.code_attempts >= self._max_code_attempts:
-                self._void_code(credential)
-            await self._store.update(credential)
             raise InvalidConfirmationCode()
-        credential.confirmed = True
-        self._void_code(credential)
-        await self._store.update(credential)
+        if not await self._store.confirm_with(email, credential.code_hash):
+            raise InvalidConfirmationCode()
         if self._on_confirmed is not None:
             await self._on_confirmed(email, credential.subject)
         return credential.subject
@@ -161,12 +155,6 @@ class LocalIdentityProvider:
         if credential is None:
             raise NotFound("no such login")
         return credential
-
-    @staticmethod
-    def _void_code(credential: LocalCredential) -> None:
-        credential.code_hash = None
-        credential.code_expires_at = None
-        credential.code_attempts = 0
 
     async def _verify(self, password_hash: str, password: str) -> bool:
         def verify() -> bool:

@@ -1,4 +1,5 @@
 import copy
+from datetime import datetime
 
 from adapters.local.credentials import LocalCredential
 from domain.shared.errors import Conflict, NotFound
@@ -25,3 +26,23 @@ class InMemoryCredentialStore:
         if credential.email not in self._by_email:
             raise NotFound("credential not found")
         self._by_email[credential.email] = copy.deepcopy(credential)
+
+    async def take_code_attempt(
+        self, email: str, now: datetime, max_attempts: int
+    ) -> LocalCredential | None:
+        credential = self._by_email.get(email)
+        if (credential is None or credential.confirmed or credential.code_hash is None
+                or credential.code_expires_at is None or now >= credential.code_expires_at
+                or credential.code_attempts >= max_attempts):
+            return None
+        credential.code_attempts += 1
+        return copy.deepcopy(credential)
+
+    async def confirm_with(self, email: str, code_hash: str) -> bool:
+        credential = self._by_email.get(email)
+        if credential is None or credential.confirmed or credential.code_hash != code_hash:
+            return False
+        credential.confirmed = True
+        credential.code_hash = credential.code_expires_at = None
+        credential.code_attempts = 0
+        return True

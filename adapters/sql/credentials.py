@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,3 +48,37 @@ class SqlCredentialStore:
             )
         if changed == 0:
             raise NotFound("credential not found")
+
+    async def take_code_attempt(
+        self, email: str, now: datetime, max_attempts: int
+    ) -> LocalCredential | None:
+        # One statement: concurrent attempts queue on the row, and each re-checks the count
+        # it finds there (PostgreSQL re-evaluates the WHERE after waiting for the lock).
+        table = local_credentials
+        async with self._session_factory() as session, session.begin():
+            result = await session.execute(
+                update(table)
+                .where(
+                    table.c.email == email,
+                    table.c.confirmed.is_(False),
+                    table.c.code_hash.is_not(None),
+                    table.c.code_expires_at > now,
+                    table.c.code_attempts < max_attempts,
+                )
+                .values(code_attempts=table.c.code_attempts + 1)
+                .returning(*table.c)
+            )
+            row = result.mappings().first()
+        return row_to_credential(row) if row is not None else None
+
+    async def confirm_with(self, email: str, code_hash: str) -> bool:
+        table = local_credentials
+        async with self._session_factory() as session, session.begin():
+            changed = await affected_rows(
+                session,
+                update(table)
+                .where(table.c.email == email, table.c.confirmed.is_(False),
+                       table.c.code_hash == code_hash)
+                .values(confirmed=True, code_hash=None, code_expires_at=None, code_attempts=0),
+            )
+        return changed == 1
