@@ -10,6 +10,12 @@ class Argon2PasswordHasher:
     def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, type=Type.ID)
 
+    @property
+    def argon2(self) -> PasswordHasher:
+        """The configured argon2-cffi hasher, for an adapter that hashes on its own (the
+        local identity provider), so that every hash in a process has one cost."""
+        return self._hasher
+
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
 

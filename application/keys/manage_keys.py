@@ -39,16 +39,16 @@ class ListKeys:
 
 
 class RevokeKey:
-    """Emergency exit: the key stops signing and verifying at once; with a bus, every
-    gateway is told (`key.revoked` on KEYS_CHANNEL) and closes the sockets it opened."""
+    """Emergency exit: the key stops signing and verifying at once, and every node is told
+    (`key.revoked` on KEYS_CHANNEL): gateways close the sockets it opened. The bus is
+    required: a revocation that stays in one process leaves leaked tokens working."""
 
-    def __init__(self, store: KeyStore, clock: Clock, bus: RealtimeBus | None = None) -> None:
+    def __init__(self, store: KeyStore, clock: Clock, bus: RealtimeBus) -> None:
         self._store, self._clock, self._bus = store, clock, bus
 
     async def __call__(self, kid: str) -> SigningKey:
         ring = await self._store.load()
         key = ring.revoke(kid, self._clock())
         await self._store.save(ring)
-        if self._bus is not None:
-            await self._bus.publish(KEYS_CHANNEL, {"type": "key.revoked", "kid": key.kid})
+        await self._bus.publish(KEYS_CHANNEL, {"type": "key.revoked", "kid": key.kid})
         return key

@@ -9,7 +9,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.admin_api.auth import provide_acting, provide_services
+from entrypoints.admin_api.auth import provide_acting
 from entrypoints.admin_api.container import AdminContainer
 from entrypoints.admin_api.network import AllowList, AllowListGate
 from entrypoints.admin_api.routes.audit import audit_log
@@ -21,8 +21,10 @@ from entrypoints.admin_api.routes.users import UsersController
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
-from entrypoints.http_edge.rate_limit import rate_limit_request
-from entrypoints.wiring.di import resolve
+from entrypoints.http_edge.rate_limit import RateLimitHook
+from entrypoints.http_edge.source_ip import SOURCE_IP
+from entrypoints.wiring.di import ResolvedProviders, resolve
+from entrypoints.wiring.lifespan import running
 
 ADMIN_PREFIX = "/v1/api/admin"
 HEALTH_PATH = f"{ADMIN_PREFIX}/healthz"
@@ -46,42 +48,44 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def admin_router() -> Router:
+def admin_router(resolved: ResolvedProviders) -> Router:
     authenticated = Router(
         "/", route_handlers=[UsersController, ImagesController, KeysController, broadcast,
                              audit_log],
-        dependencies={"admin": Provide(provide_acting)}, security=[{"bearer": []}])
+        dependencies={"admin": Provide(provide_acting)},
+        security=[{"bearer": []}])
     return Router(ADMIN_PREFIX, route_handlers=[login, healthz, authenticated],
-                  before_request=rate_limit_request)
+                  before_request=RateLimitHook(resolved.getter("rate_limits")))
 
 
 @asynccontextmanager
-async def running(container: AdminContainer, app: Litestar) -> AsyncIterator[None]:
-    container.check_dependencies()
-    await container.init_resources()
-    try:
-        app.state.services = await resolve(container.services)
-        yield
-    finally:
-        await container.shutdown_resources()
+async def serving(
+    container: AdminContainer, resolved: ResolvedProviders, shares_infrastructure: bool
+) -> AsyncIterator[None]:
+    async with running(container, resolved, shares_infrastructure=shares_infrastructure):
+        revocations = await resolve(container.revocations)
+        async with revocations:
+            yield
 
 
-def create_litestar(container: AdminContainer) -> Litestar:
+def create_litestar(container: AdminContainer, *, shares_infrastructure: bool = False) -> Litestar:
+    resolved = ResolvedProviders(container)
     return Litestar(
-        route_handlers=[admin_router()],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=[admin_router(resolved)],
+        dependencies={**resolved.dependencies(), "source_ip": SOURCE_IP},
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=JsonBodyRequest,
         middleware=[RequestLogMiddleware],
         openapi_config=openapi_config(),
-        lifespan=[lambda app: running(container, app)],
+        lifespan=[lambda app: serving(container, resolved, shares_infrastructure)],
         logging_config=None,
     )
 
 
-def create_app(container: AdminContainer) -> AllowListGate:
+def create_app(container: AdminContainer, *, shares_infrastructure: bool = False) -> AllowListGate:
     """The admin app behind its allow-list (every path, unknown ones included)."""
     settings = container.settings()
     return AllowListGate(
-        create_litestar(container), AllowList.parse(settings.admin_allowed_cidrs),
+        create_litestar(container, shares_infrastructure=shares_infrastructure),
+        AllowList.parse(settings.admin_allowed_cidrs),
         settings.trusted_proxy_hops, open_paths=frozenset({HEALTH_PATH}))

@@ -1,6 +1,5 @@
 import argparse
 import os
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from entrypoints.http_edge.logging import configure_logging
@@ -43,8 +42,8 @@ def _gateway_options(settings: Settings) -> dict[str, object]:
 def dev(args: argparse.Namespace) -> int:
     import asyncio
 
-    from adapters.sql.migrate import upgrade_database
     from entrypoints.dev.app import create_dev_app
+    from entrypoints.wiring.schema import upgrade_schema
 
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
@@ -52,7 +51,7 @@ def dev(args: argparse.Namespace) -> int:
     if not settings.public_url:
         base = f"http://{args.host}:{args.port}"
         settings = settings.model_copy(update={"public_url": base})
-    asyncio.run(upgrade_database(settings.sql_url))
+    asyncio.run(upgrade_schema(settings))
     print(f"atelier dev: http://{args.host}:{args.port}  (data in {settings.data_dir}/)",
           flush=True)
     _uvicorn(create_dev_app(settings), args.host, args.port)
@@ -62,25 +61,28 @@ def dev(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    from entrypoints.wiring.infrastructure import Infrastructure
+
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
+    infrastructure = Infrastructure(settings=settings)
     if args.entrypoint == "mobile-api":
         from entrypoints.mobile_api.app import create_app
         from entrypoints.mobile_api.container import MobileContainer
 
-        app = create_app(MobileContainer(settings=settings))
+        app = create_app(MobileContainer(infrastructure=infrastructure))
     elif args.entrypoint == "gateway":
         from entrypoints.edge_gateway.app import create_app as create_gateway_app
         from entrypoints.edge_gateway.container import GatewayContainer
 
-        _uvicorn(create_gateway_app(GatewayContainer(settings=settings)), args.host, args.port,
-                 **_gateway_options(settings))
+        _uvicorn(create_gateway_app(GatewayContainer(infrastructure=infrastructure)),
+                 args.host, args.port, **_gateway_options(settings))
         return 0
     elif args.entrypoint == "admin-api":
         from entrypoints.admin_api.app import create_app as create_admin_app
         from entrypoints.admin_api.container import AdminContainer
 
-        app = create_admin_app(AdminContainer(settings=settings))
+        app = create_admin_app(AdminContainer(infrastructure=infrastructure))
     else:
         raise SystemExit(f"{args.entrypoint} is not built yet")
     _uvicorn(app, args.host, args.port)
@@ -88,68 +90,47 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def db_upgrade(args: argparse.Namespace) -> int:
-    from adapters.sql.migrate import upgrade_database
+    from entrypoints.wiring.schema import upgrade_schema
 
-    settings = await _resolved(args)
-    await upgrade_database(settings.sql_url)
+    await upgrade_schema(await _resolved(args))
     print("database is at the latest schema")
     return 0
 
 
-async def _key_use_case(name: str, *call_args: str) -> object:
-    from adapters.crypto.eddsa import generate_ed25519
-    from application.keys.manage_keys import ListKeys, RevokeKey, RotateKeys
-    from domain.shared.clock import utcnow
-    from entrypoints.wiring import builders, resources
-
-    settings = await _resolved()
-    async with asynccontextmanager(resources.open_aws)(settings) as aws:
-        store = await builders.build_key_store(settings, aws)
-        if name == "rotate":
-            return await RotateKeys(store, generate_ed25519, settings.rotation_policy(), utcnow)()
-        if name == "list":
-            return await ListKeys(store)()
-        # With Redis, every gateway hears of the revocation at once and closes its sockets.
-        async with asynccontextmanager(resources.open_redis)(settings.redis_url) as redis:
-            bus = builders.build_bus(redis) if redis is not None else None
-            return await RevokeKey(store, utcnow, bus)(*call_args)
-
-
 async def keys_rotate(args: argparse.Namespace) -> int:
-    moves = await _key_use_case("rotate")
-    assert isinstance(moves, list)
+    from entrypoints.cli.container import use_case
+
+    async with use_case(await _resolved(), "rotate_keys") as rotate:
+        moves: list[str] = await rotate()
     print("\n".join(moves) if moves else "nothing to do: keys are where the timing wants them")
     return 0
 
 
 async def keys_list(args: argparse.Namespace) -> int:
-    keys = await _key_use_case("list")
-    assert isinstance(keys, list)
+    from entrypoints.cli.container import use_case
+
+    async with use_case(await _resolved(), "list_keys") as list_keys:
+        keys = await list_keys()
     for key in keys:
         print(f"{key.kid}  {key.state.value:<9} created {key.created_at.isoformat()}")
     return 0
 
 
 async def keys_revoke(args: argparse.Namespace) -> int:
-    key = await _key_use_case("revoke", args.kid)
-    print(f"revoked {getattr(key, 'kid', args.kid)}")
+    from entrypoints.cli.container import use_case
+
+    async with use_case(await _resolved(), "revoke_key") as revoke:
+        key = await revoke(args.kid)
+    print(f"revoked {key.kid}")
     return 0
 
 
 async def guests_purge(args: argparse.Namespace) -> int:
-    from application.guests.purge_guests import PurgeGuests
-    from domain.shared.clock import utcnow
-    from entrypoints.wiring import builders, resources
+    from entrypoints.cli.container import use_case
 
-    settings = await _resolved()
-    async with (
-        asynccontextmanager(resources.open_engine)(settings.sql_url) as engine,
-        asynccontextmanager(resources.open_aws)(settings) as aws,
-    ):
-        store = await builders.build_object_store(settings, aws)
-        purged = await PurgeGuests(
-            builders.sql_uow_factory(engine), store, settings.auth_policy(), utcnow)()
-        print(f"purged {purged} idle guest(s)")
+    async with use_case(await _resolved(), "purge_guests") as purge:
+        purged = await purge()
+    print(f"purged {purged} idle guest(s)")
     return 0
 
 
@@ -169,26 +150,17 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 async def admin_create(args: argparse.Namespace) -> int:
-    from adapters.crypto.argon2_hasher import Argon2PasswordHasher
-    from adapters.sql.engine import is_sqlite
-    from adapters.sql.migrate import upgrade_database
     from application.admin.acting import Acting
-    from application.admin.local_admins import CreateLocalAdmin
     from domain.admins.model import AdminIdentity, AdminSource
-    from domain.shared.clock import utcnow
     from domain.shared.errors import DomainError
-    from entrypoints.wiring import builders, resources
+    from entrypoints.cli.container import use_case
+    from entrypoints.wiring.schema import create_embedded_schema
 
     password = _read_password(args)
     settings = await _resolved(args)
-    if is_sqlite(settings.sql_url):
-        # The embedded default: the database may not exist before the first `atelier dev`.
-        await upgrade_database(settings.sql_url)
-    hasher = Argon2PasswordHasher(settings.password_hash_time_cost,
-                                  settings.password_hash_memory_kib)
+    await create_embedded_schema(settings)
     operator = os.environ.get("USER") or "operator"
-    async with asynccontextmanager(resources.open_engine)(settings.sql_url) as engine:
-        create = CreateLocalAdmin(builders.sql_uow_factory(engine), hasher, utcnow)
+    async with use_case(settings, "create_local_admin") as create:
         try:
             admin = await create(Acting(AdminIdentity(operator, AdminSource.CLI)),
                                  args.email, password)

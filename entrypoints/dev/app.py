@@ -6,27 +6,36 @@ forwards by path prefix (most specific first) and runs every app's lifespan.
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.image_worker.container import WorkerContainer
+from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.infrastructure import Infrastructure
+from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
 
 
 class PathDispatcher:
-    """ASGI app: `(prefix, app)` routes like the ALB's path rules, plus a default app."""
+    """ASGI app: `(prefix, app)` routes like the ALB's path rules, plus a default app.
+
+    Given the `infrastructure` the apps share, it is started before them and closed once,
+    after every app and background task has stopped."""
 
     def __init__(
         self, routes: Sequence[tuple[str, ASGIApp]], default: ASGIApp,
         background: Sequence[Callable[[], contextlib.AbstractAsyncContextManager[Any]]] = (),
+        infrastructure: Infrastructure | None = None,
     ) -> None:
         self._routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self._default = default
         self._apps = [app for _, app in self._routes] + [default]
         self._background = background  # e.g. the image worker: started after the apps
+        self._infrastructure = infrastructure
 
     def _pick(self, path: str) -> ASGIApp:
         for prefix, app in self._routes:
@@ -44,6 +53,8 @@ class PathDispatcher:
         await receive()  # lifespan.startup
         stack = contextlib.AsyncExitStack()
         try:
+            if self._infrastructure is not None:
+                await stack.enter_async_context(running(self._infrastructure))
             for app in self._apps:
                 await stack.enter_async_context(_lifespan_of(app, scope))
             for start in self._background:
@@ -59,7 +70,7 @@ class PathDispatcher:
 
 
 @contextlib.asynccontextmanager
-async def _lifespan_of(app: ASGIApp, scope: Scope) -> Any:
+async def _lifespan_of(app: ASGIApp, scope: Scope) -> AsyncIterator[None]:
     """Drives one app's lifespan protocol from the outside."""
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     outbox: asyncio.Queue[Message] = asyncio.Queue()
@@ -84,48 +95,35 @@ async def _lifespan_of(app: ASGIApp, scope: Scope) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def running_worker(container: Any) -> Any:
-    """The image worker as a background task: resources up, worker running, drained on exit."""
-    from entrypoints.wiring.di import resolve
-
-    container.check_dependencies()
-    await container.init_resources()
-    try:
-        worker = await resolve(container.worker)
+async def running_worker(container: WorkerContainer) -> AsyncIterator[None]:
+    """The image worker as a background task on the shared infrastructure, drained on exit."""
+    async with running(container, shares_infrastructure=True) as resolved:
+        worker: ImageWorker = resolved.value("worker")
         async with worker.running():
             yield
-    finally:
-        await container.shutdown_resources()
 
 
 def create_dev_app(settings: Settings) -> PathDispatcher:
-    from dependency_injector import providers
-
-    from adapters.memory.bus import InMemoryRealtimeBus
+    """Every entrypoint on ONE infrastructure: one engine, one bus (what the origin
+    publishes reaches the sockets of the gateway mounted beside it), one key ring."""
     from entrypoints.admin_api.app import ADMIN_PREFIX
     from entrypoints.admin_api.app import create_app as create_admin_app
     from entrypoints.admin_api.container import AdminContainer
     from entrypoints.edge_gateway.app import REALTIME_PATH
     from entrypoints.edge_gateway.app import create_app as create_gateway_app
     from entrypoints.edge_gateway.container import GatewayContainer
-    from entrypoints.image_worker.container import WorkerContainer
 
-    mobile_container = MobileContainer(settings=settings)
-    gateway_container = GatewayContainer(settings=settings)
-    admin_container = AdminContainer(settings=settings)
-    worker_container = WorkerContainer(settings=settings)
-    if not settings.redis_url:
-        # One in-memory bus for the whole process: what the origin publishes reaches the
-        # sockets of the gateway mounted beside it.
-        shared_bus = InMemoryRealtimeBus()
-        mobile_container.bus.override(providers.Object(shared_bus))
-        gateway_container.bus.override(providers.Object(shared_bus))
-        admin_container.bus.override(providers.Object(shared_bus))
-        worker_container.bus.override(providers.Object(shared_bus))
-    mobile = create_mobile_app(mobile_container)
-    routes: list[tuple[str, ASGIApp]] = [(REALTIME_PATH, create_gateway_app(gateway_container))]
-    routes.append((ADMIN_PREFIX, create_admin_app(admin_container)))
+    infrastructure = Infrastructure(settings=settings)
+    mobile = create_mobile_app(
+        MobileContainer(infrastructure=infrastructure), shares_infrastructure=True)
+    routes: list[tuple[str, ASGIApp]] = [
+        (REALTIME_PATH, create_gateway_app(
+            GatewayContainer(infrastructure=infrastructure), shares_infrastructure=True)),
+        (ADMIN_PREFIX, create_admin_app(
+            AdminContainer(infrastructure=infrastructure), shares_infrastructure=True)),
+    ]
+    worker = WorkerContainer(infrastructure=infrastructure)
     # The image worker (and its notification relay) runs in this process, as in production
     # it runs as its own service.
-    return PathDispatcher(routes, default=mobile,
-                          background=[lambda: running_worker(worker_container)])
+    return PathDispatcher(routes, default=mobile, infrastructure=infrastructure,
+                          background=[lambda: running_worker(worker)])

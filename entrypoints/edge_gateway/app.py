@@ -12,7 +12,7 @@ from entrypoints.edge_gateway.container import GatewayContainer
 from entrypoints.edge_gateway.gateway import Gateway
 from entrypoints.edge_gateway.logs import redact_tokens_in_server_logs
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
-from entrypoints.wiring.di import resolve
+from entrypoints.wiring.lifespan import running
 
 REALTIME_PATH = "/v1/realtime"
 
@@ -47,24 +47,22 @@ async def readyz(state: State) -> Response[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def running(container: GatewayContainer, app: Litestar) -> AsyncIterator[None]:
-    container.check_dependencies()
-    await container.init_resources()
-    try:
-        gateway: Gateway = await resolve(container.gateway)
+async def serving(
+    container: GatewayContainer, app: Litestar, shares_infrastructure: bool
+) -> AsyncIterator[None]:
+    async with running(container, shares_infrastructure=shares_infrastructure) as resolved:
+        gateway: Gateway = resolved.value("gateway")
         async with gateway.running():
             app.state.gateway = gateway
             yield
-    finally:
-        await container.shutdown_resources()
 
 
-def create_app(container: GatewayContainer) -> Litestar:
+def create_app(container: GatewayContainer, *, shares_infrastructure: bool = False) -> Litestar:
     redact_tokens_in_server_logs()
     return Litestar(
         route_handlers=[realtime, healthz, readyz],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lambda app: running(container, app)],
+        lifespan=[lambda app: serving(container, app, shares_infrastructure)],
         openapi_config=None,
         logging_config=None,
     )

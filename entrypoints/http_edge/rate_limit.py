@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,13 @@ class RateLimitGuard:
                 raise TooManyRequests(decision.retry_after, "too many requests; slow down")
 
 
-async def rate_limit_request(request: Request[Any, Any, Any]) -> None:
-    """A router's `before_request` hook (runs before the body is read). Not a guard:
-    litestar copies the route handler for every guard call, ~20 us a request."""
-    limits: RateLimits = request.app.state.services.rate_limits
-    await RateLimitGuard(limits)(request, request.route_handler)
+class RateLimitHook:
+    """A router's `before_request` hook (runs before the body is read), given the limits
+    when the app is built; they are read once the app has started. Not a guard: litestar
+    copies the route handler for every guard call, ~20 us a request."""
+
+    def __init__(self, limits: Callable[[], RateLimits]) -> None:
+        self._limits = limits
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        await RateLimitGuard(self._limits())(request, request.route_handler)

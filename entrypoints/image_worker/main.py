@@ -6,7 +6,8 @@ import signal
 
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
-from entrypoints.wiring.di import resolve
+from entrypoints.wiring.infrastructure import Infrastructure
+from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
 
 log = logging.getLogger("atelier.worker")
@@ -35,12 +36,11 @@ def _report_stuck() -> None:
 
 async def run_worker(settings: Settings) -> int:
     """Runs until SIGTERM or SIGINT, then stops receiving, finishes in-flight jobs, exits 0."""
-    container = WorkerContainer(settings=settings)
-    container.check_dependencies()
-    await container.init_resources()
-    try:
-        worker: ImageWorker = await resolve(container.worker)
+    container = WorkerContainer(infrastructure=Infrastructure(settings=settings))
+    async with running(container) as resolved:
+        worker: ImageWorker = resolved.value("worker")
         loop = asyncio.get_running_loop()
+
         def stop() -> None:
             worker.stop()
             loop.call_later(STUCK_REPORT_SECONDS, _report_stuck)
@@ -49,6 +49,4 @@ async def run_worker(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop)
         log.info("image worker started (concurrency %d)", settings.worker_concurrency)
         await worker.run()
-    finally:
-        await container.shutdown_resources()
     return 0

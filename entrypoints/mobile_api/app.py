@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -12,8 +11,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
-from entrypoints.http_edge.rate_limit import rate_limit_request
-from entrypoints.mobile_api.auth import provide_services
+from entrypoints.http_edge.rate_limit import RateLimitHook
+from entrypoints.http_edge.source_ip import SOURCE_IP
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.identity import (
     AccountsController,
@@ -24,7 +23,8 @@ from entrypoints.mobile_api.routes.images import ImagesController, signed_file
 from entrypoints.mobile_api.routes.realtime import realtime_token
 from entrypoints.mobile_api.routes.system import healthz, jwks, readyz
 from entrypoints.mobile_api.routes.transfers import TransferCodesController
-from entrypoints.wiring.di import resolve
+from entrypoints.wiring.di import ResolvedProviders, resolve
+from entrypoints.wiring.lifespan import running
 
 API_PREFIX = "/v1/api"
 MAX_BODY_BYTES = 1 << 20
@@ -41,37 +41,36 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def api_router() -> Router:
+def api_router(resolved: ResolvedProviders) -> Router:
     return Router(
         API_PREFIX,
         route_handlers=[AccountsController, SessionsController, MeController,
                         TransferCodesController, realtime_token, ImagesController, signed_file],
-        before_request=rate_limit_request,
+        before_request=RateLimitHook(resolved.getter("rate_limits")),
     )
 
 
 @asynccontextmanager
-async def running(container: MobileContainer, app: Litestar) -> AsyncIterator[None]:
-    container.check_dependencies()
-    await container.init_resources()
-    try:
-        app.state.services = await resolve(container.services)
-        relay = await resolve(container.outbox_relay)
-        async with relay.running():  # image.requested -> the job queue
+async def serving(
+    container: MobileContainer, resolved: ResolvedProviders, shares_infrastructure: bool
+) -> AsyncIterator[None]:
+    async with running(container, resolved, shares_infrastructure=shares_infrastructure):
+        relay = resolved.value("outbox_relay")
+        revocations = await resolve(container.revocations)
+        async with relay.running(), revocations:  # image.requested -> the job queue
             yield
-    finally:
-        await container.shutdown_resources()
 
 
-def create_app(container: MobileContainer) -> Litestar:
+def create_app(container: MobileContainer, *, shares_infrastructure: bool = False) -> Litestar:
+    resolved = ResolvedProviders(container)
     return Litestar(
-        route_handlers=[api_router(), jwks, healthz, readyz],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=[api_router(resolved), jwks, healthz, readyz],
+        dependencies={**resolved.dependencies(), "source_ip": SOURCE_IP},
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=JsonBodyRequest,
         middleware=[RequestLogMiddleware],
         openapi_config=openapi_config(),
-        lifespan=[lambda app: running(container, app)],
+        lifespan=[lambda app: serving(container, resolved, shares_infrastructure)],
         logging_config=None,
         request_max_body_size=MAX_BODY_BYTES,
     )

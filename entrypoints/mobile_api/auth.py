@@ -1,18 +1,13 @@
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from adapters.crypto.eddsa import InvalidToken
 from application.auth.authenticate import Principal
+from application.auth.principal_cache import CachedAuthenticator
 from application.ports.tokens import InvalidAccessToken
-from entrypoints.mobile_api.services import MobileServices
-
-
-def provide_services(state: State) -> MobileServices:
-    services: MobileServices = state.services
-    return services
+from entrypoints.wiring.di import Injected
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -25,24 +20,25 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-async def provide_principal(request: Request[Any, Any, Any], state: State) -> Principal:
+async def provide_principal(
+    request: Request[Any, Any, Any], authenticator: Injected[CachedAuthenticator]
+) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise InvalidAccessToken("a bearer access token is required")
     try:
-        return await provide_services(state).authenticate(token)
+        return await authenticator(token)
     except InvalidToken:
         raise InvalidAccessToken() from None
 
 
 async def provide_optional_principal(
-    request: Request[Any, Any, Any], state: State
+    request: Request[Any, Any, Any], authenticator: Injected[CachedAuthenticator]
 ) -> Principal | None:
     if request.headers.get("authorization") is None:
         return None
-    return await provide_principal(request, state)
+    return await provide_principal(request, authenticator)
 
 
-Services = NamedDependency[MobileServices]
 CurrentUser = NamedDependency[Principal]
 MaybeUser = NamedDependency[Principal | None]

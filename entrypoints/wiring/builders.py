@@ -1,15 +1,20 @@
 """Builders that pick the adapter for each port from the settings (embedded default or AWS)."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.keyring_cache import KeyRingCache
 from adapters.memory.bus import InMemoryRealtimeBus
+from application.admin.authenticate import LocalAdminTokens
+from application.admin.local_admins import ADMIN_AUDIENCE
 from application.auth.refresh_ledger import UnitOfWorkRefreshLedger
 from application.identity.triggers import RecordConfirmedSignUp, ScreenSignUp
 from application.keys.manage_keys import RotateKeys
+from application.ports.admin import AdminTokenVerifier
+from application.ports.clock import Clock
 from application.ports.identity import IdentityProvider
 from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
@@ -21,8 +26,13 @@ from domain.users.signup import SignUpPolicy, parse_domains
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
 
+if TYPE_CHECKING:
+    from adapters.jwks.source import HttpJwksSource
+
 
 def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    """The one Unit of Work factory of a process: every use case and the sign-up trigger
+    open their transactions through it."""
     from adapters.sql.unit_of_work import sql_unit_of_work_factory
 
     return sql_unit_of_work_factory(engine)
@@ -63,10 +73,13 @@ async def build_key_store(settings: Settings, aws: AwsClients) -> KeyStore:
 
 
 async def run_keyring(
-    store: KeyStore, settings: Settings, rotate: RotateKeys
+    store: KeyStore, settings: Settings, rotate: RotateKeys, bus: RealtimeBus
 ) -> AsyncIterator[KeyRingCache]:
-    """Loads the keys (bootstrapping the first one on a fresh issuer) and keeps them fresh."""
-    cache = KeyRingCache(store, settings.key_refresh_seconds)
+    """Loads the keys (bootstrapping the first one on a fresh issuer) and keeps them fresh;
+    a revocation found on reload is announced on the bus for the nodes that missed it."""
+    from application.auth.session_events import KeyRevocationNotice
+
+    cache = KeyRingCache(store, settings.key_refresh_seconds, KeyRevocationNotice(bus))
     await cache.reload()
     if cache.active() is None:
         await rotate()
@@ -84,11 +97,16 @@ def build_rate_limiter(redis: Any) -> RateLimiter:
     return InMemoryRateLimiter()
 
 
-def build_bus(redis: Any) -> RealtimeBus:
+def build_bus(redis: Any, settings: Settings) -> RealtimeBus:
+    """Redis when configured (every process hears every other); otherwise one in-memory
+    bus for the process (`atelier dev` shares it between every mounted entrypoint)."""
     if redis is not None:
         from adapters.redis.bus import RedisRealtimeBus
 
-        return RedisRealtimeBus(redis)
+        return RedisRealtimeBus(
+            redis, prefix=settings.realtime_bus_prefix,
+            backoff=settings.gateway_bus_backoff_seconds,
+            max_backoff=settings.gateway_bus_max_backoff_seconds)
     return InMemoryRealtimeBus()
 
 
@@ -103,7 +121,8 @@ async def build_mailer(settings: Settings, aws: AwsClients) -> Mailer:
 
 
 async def build_identity(
-    settings: Settings, aws: AwsClients, engine: AsyncEngine, mailer: Mailer, clock: Any
+    settings: Settings, aws: AwsClients, engine: AsyncEngine, uow_factory: UnitOfWorkFactory,
+    mailer: Mailer, clock: Clock, hasher: Argon2PasswordHasher,
 ) -> IdentityProvider:
     if settings.identity_provider == "cognito":
         from adapters.aws.cognito import CognitoIdentityProvider
@@ -113,31 +132,20 @@ async def build_identity(
         return CognitoIdentityProvider(
             await aws.client("cognito-idp"), settings.cognito_user_pool_id,
             settings.cognito_client_id, settings.cognito_client_secret)
-    from argon2 import PasswordHasher, Type
-
     from adapters.local.identity import LocalIdentityProvider
     from adapters.sql.credentials import SqlCredentialStore
     from adapters.sql.unit_of_work import make_session_factory
 
-    hasher = PasswordHasher(
-        time_cost=settings.password_hash_time_cost,
-        memory_cost=settings.password_hash_memory_kib, type=Type.ID)
     store = SqlCredentialStore(make_session_factory(engine))
-    screen, record = sign_up_triggers(settings, engine, clock)
+    screen = ScreenSignUp(SignUpPolicy(parse_domains(settings.blocked_email_domains)))
+    record = RecordConfirmedSignUp(uow_factory, clock)
 
     async def on_confirmed(email: str, subject: str) -> None:
         await record(email, subject)
 
     # The Cognito triggers' logic, called in-process (entrypoints/lambdas in production).
-    return LocalIdentityProvider(store, mailer, clock, hasher=hasher,
+    return LocalIdentityProvider(store, mailer, clock, hasher=hasher.argon2,
                                  on_sign_up=screen, on_confirmed=on_confirmed)
-
-
-def sign_up_triggers(
-    settings: Settings, engine: AsyncEngine, clock: Any
-) -> tuple[ScreenSignUp, RecordConfirmedSignUp]:
-    policy = SignUpPolicy(parse_domains(settings.blocked_email_domains))
-    return ScreenSignUp(policy), RecordConfirmedSignUp(sql_uow_factory(engine), clock)
 
 
 async def build_job_queue(settings: Settings, aws: AwsClients) -> AsyncIterator[JobQueue]:
@@ -196,3 +204,51 @@ async def build_generator(settings: Settings) -> AsyncIterator[ImageGenerator]:
     from adapters.local.image_generator import LocalImageGenerator
 
     yield LocalImageGenerator(settings.local_generator_delay_seconds)
+
+
+async def build_admin_tokens(
+    settings: Settings, keyring: KeyRingCache, uow_factory: UnitOfWorkFactory
+) -> AsyncIterator[AdminTokenVerifier]:
+    """Cognito access tokens of the `admins` group in production; local admin tokens
+    signed by our own keys in the embedded default."""
+    if settings.admin_auth == "cognito":
+        import httpx
+
+        from adapters.aws.cognito_tokens import CognitoAdminTokens, CognitoJwks
+
+        client_ids = settings.admin_cognito_client_ids or settings.cognito_client_id
+        if not settings.cognito_user_pool_id and not settings.admin_cognito_issuer:
+            raise ValueError("set ATELIER_COGNITO_USER_POOL_ID (or ATELIER_ADMIN_COGNITO_ISSUER)")
+        if not client_ids:
+            raise ValueError("set ATELIER_ADMIN_COGNITO_CLIENT_IDS or ATELIER_COGNITO_CLIENT_ID")
+        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
+            yield CognitoAdminTokens(
+                CognitoJwks(client, settings.cognito_jwks_url), settings.cognito_issuer,
+                frozenset(c.strip() for c in client_ids.split(",") if c.strip()),
+                group=settings.admin_group, leeway=settings.token_leeway_seconds)
+        return
+    from adapters.crypto.eddsa import EdDSAVerifier
+
+    verifier = EdDSAVerifier(keyring.public_key, settings.issuer, ADMIN_AUDIENCE, "at+jwt",
+                             settings.token_leeway_seconds,
+                             max_lifetime=settings.admin_token_ttl_seconds)
+    yield LocalAdminTokens(verifier, uow_factory)
+
+
+async def run_realtime_jwks(settings: Settings) -> AsyncIterator["HttpJwksSource"]:
+    """The gateway's view of the origin's public keys, fetched over HTTP and kept fresh."""
+    import httpx
+
+    from adapters.jwks.source import HttpJwksSource
+
+    # trust_env=False: the JWKS URL is fixed in config; no proxy or .netrc may redirect it.
+    async with httpx.AsyncClient(
+        timeout=settings.jwks_timeout_seconds, follow_redirects=False, trust_env=False,
+        limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+    ) as client:
+        source = HttpJwksSource(
+            client, settings.gateway_jwks_url, settings.issuer,
+            refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
+            default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes)
+        async with source.running():
+            yield source

@@ -9,6 +9,7 @@ from entrypoints.cli.commands import _gateway_options, _uvicorn
 from entrypoints.edge_gateway.admission import Admitted
 from entrypoints.edge_gateway.app import create_app
 from entrypoints.edge_gateway.container import GatewayContainer
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 
 
@@ -23,7 +24,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-verify", action="store_true")
     args = parser.parse_args()
     settings = Settings()
-    container = GatewayContainer(settings=settings)
+    container = GatewayContainer(infrastructure=Infrastructure(settings=settings))
     if args.no_verify:
         container.admission.override(providers.Object(NoVerification()))
     _uvicorn(create_app(container), "127.0.0.1", args.port, **_gateway_options(settings))

@@ -9,6 +9,7 @@ from litestar import get
 
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 
 
@@ -18,7 +19,7 @@ def bare() -> dict[str, str]:
 
 
 def main() -> None:
-    app = create_app(MobileContainer(settings=Settings()))
+    app = create_app(MobileContainer(infrastructure=Infrastructure(settings=Settings())))
     app.register(bare)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
                 http="httptools", loop="uvloop", proxy_headers=False, access_log=False)

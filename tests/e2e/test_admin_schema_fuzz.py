@@ -18,6 +18,7 @@ from domain.admins.model import AdminIdentity, AdminSource
 from domain.shared.clock import utcnow
 from entrypoints.admin_api.app import ADMIN_PREFIX, create_app
 from entrypoints.admin_api.container import AdminContainer
+from entrypoints.wiring.infrastructure import Infrastructure
 from tests.fixtures.postgres import run_async
 from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, settings_for
 from tests.support.thread_server import serving_in_thread
@@ -46,7 +47,8 @@ def test_no_generated_request_gets_a_server_error(
     create_admin(postgres_url)
     config = settings_for(tmp_path / "data", postgres_url, rate_limit_default_per_minute=100_000,
                           rate_limit_sessions_per_minute=100_000)
-    with serving_in_thread(create_app(AdminContainer(settings=config))) as base_url:
+    container = AdminContainer(infrastructure=Infrastructure(settings=config))
+    with serving_in_thread(create_app(container)) as base_url:
         login = httpx.post(f"{base_url}{ADMIN_PREFIX}/sessions", json={
             "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         assert login.status_code == 200, login.text

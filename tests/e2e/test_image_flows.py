@@ -158,7 +158,7 @@ async def test_signed_links_refuse_tampering_and_expiry(pipeline: Pipeline) -> N
     assert tampered.status_code == 403 and error_code(tampered) == "invalid_download_url"
     other_key = await client.get(url.replace(image_id, "f" * 32))
     assert other_key.status_code == 403
-    store = await pipeline.stack.container.object_store()
+    store = await pipeline.stack.infrastructure.object_store()
     key = url.split("/v1/api/files/")[1].split("?")[0]
     expired = await client.get(pipeline.stack.base_url + await store.download_url(key, -5))
     assert expired.status_code == 403 and error_code(expired) == "download_url_expired"
@@ -181,7 +181,7 @@ async def test_merge_guest_moves_generated_images_and_leaves_objects_alone(
     for n in range(2):
         image_id = (await request_image(client, guest["tokens"], f"guest fox {n}")).json()["id"]
         made.append(await wait_for_status(client, guest["tokens"], image_id))
-    store = await stack.container.object_store()
+    store = await stack.infrastructure.object_store()
     keys = [f"images/{guest['user']['id']}/{m['id']}.png" for m in made]
     before = [await store.get(key) for key in keys]
     assert all(before)

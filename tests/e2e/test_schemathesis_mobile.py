@@ -15,6 +15,7 @@ import pytest
 from adapters.sql.migrate import upgrade_database
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 from tests.support.stack import CHEAP_HASHING
 from tests.support.thread_server import serving_in_thread
@@ -34,7 +35,8 @@ def mobile_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "rate_limit_sessions_per_minute": 100_000, "rate_limit_redeem_per_minute": 100_000,
         "rate_limit_redeem_global_per_hour": 1_000_000, **CHEAP_HASHING,
     })
-    with serving_in_thread(create_app(MobileContainer(settings=settings))) as base:
+    container = MobileContainer(infrastructure=Infrastructure(settings=settings))
+    with serving_in_thread(create_app(container)) as base:
         guest = httpx.post(f"{base}/v1/api/guests",
                            json={"device_id": "IDFV-SCHEMATHESIS-01", "platform": "ios"})
         yield base, guest.json()["tokens"]["access_token"]

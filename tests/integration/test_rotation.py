@@ -66,8 +66,8 @@ async def test_rotation_drops_no_handshake_and_revocation_closes_the_key_s_socke
             f"{stack.base_url}/.well-known/jwks.json", issuer=stack.settings.issuer,
             jwks_max_age_seconds=1, gateway_token_leeway_seconds=2)
         async with running_gateway(settings, bus) as (gateway_url, gateway_container):
-            rotate: RotateKeys = await resolve(stack.container.rotate_keys)
-            store = await resolve(stack.container.key_store)
+            rotate: RotateKeys = await resolve(stack.infrastructure.rotate_keys)
+            store = await resolve(stack.infrastructure.key_store)
             phones = []
             for _ in range(3):
                 device = device_id()

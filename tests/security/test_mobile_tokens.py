@@ -106,7 +106,7 @@ async def test_a_connection_token_is_not_an_access_token(stack: Stack, victim: d
 
 async def test_expired_and_malformed_tokens_are_refused(stack: Stack, victim: dict) -> None:
     _, payload, _ = segments(victim["tokens"]["access_token"])
-    key = await stack.container.keyring()
+    key = await stack.infrastructure.keyring()
     active = key.active()
     private = Ed25519PrivateKey.from_private_bytes(active.private_key)
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from dependency_injector import providers
 
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
-from adapters.memory.bus import InMemoryRealtimeBus
 from application.admin.acting import Acting
 from application.admin.local_admins import CreateLocalAdmin
 from domain.admins.model import AdminIdentity, AdminSource
@@ -23,6 +21,7 @@ from entrypoints.dev.app import PathDispatcher
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.di import resolve
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 from tests.support.stack import CHEAP_HASHING
@@ -68,16 +67,22 @@ def settings_for(data_dir: Path, database_url: str, **overrides: Any) -> Setting
 async def running_admin_stack(
     data_dir: Path, database_url: str, **overrides: Any
 ) -> AsyncIterator[AdminStack]:
-    """Both apps on one loopback port. Without a Redis URL they share one in-memory bus,
-    as in `atelier dev`; with one, each talks to Redis as separate processes would."""
+    """Both apps on one loopback port. Without a Redis URL they share one infrastructure
+    (one in-memory bus), as in `atelier dev`; with one, each has its own and talks to Redis
+    as separate processes would."""
     settings = settings_for(data_dir, database_url, **overrides)
-    mobile, admin = MobileContainer(settings=settings), AdminContainer(settings=settings)
-    if not settings.redis_url:
-        bus = InMemoryRealtimeBus()
-        mobile.bus.override(providers.Object(bus))
-        admin.bus.override(providers.Object(bus))
-    app = PathDispatcher([(ADMIN_PREFIX, create_admin_app(admin))],
-                         default=create_mobile_app(mobile))
+    if settings.redis_url:
+        mobile = MobileContainer(infrastructure=Infrastructure(settings=settings))
+        admin = AdminContainer(infrastructure=Infrastructure(settings=settings))
+        app = PathDispatcher([(ADMIN_PREFIX, create_admin_app(admin))],
+                             default=create_mobile_app(mobile))
+    else:
+        shared = Infrastructure(settings=settings)
+        mobile = MobileContainer(infrastructure=shared)
+        admin = AdminContainer(infrastructure=shared)
+        app = PathDispatcher(
+            [(ADMIN_PREFIX, create_admin_app(admin, shares_infrastructure=True))],
+            default=create_mobile_app(mobile, shares_infrastructure=True), infrastructure=shared)
     async with (
         serving(app) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,

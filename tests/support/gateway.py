@@ -15,6 +15,7 @@ from adapters.crypto.eddsa import EdDSASigner, generate_ed25519
 from domain.keys.model import SigningKey
 from entrypoints.edge_gateway.app import create_app
 from entrypoints.edge_gateway.container import GatewayContainer
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 
@@ -85,9 +86,10 @@ async def running_gateway(
     settings: Settings, bus: Any = None
 ) -> AsyncIterator[tuple[str, GatewayContainer]]:
     """The gateway app under uvicorn (wsproto); yields its ws:// URL and its container."""
-    container = GatewayContainer(settings=settings)
+    infrastructure = Infrastructure(settings=settings)
     if bus is not None:
-        container.bus.override(providers.Object(bus))
+        infrastructure.bus.override(providers.Object(bus))
+    container = GatewayContainer(infrastructure=infrastructure)
     async with serving(create_app(container), ws="wsproto") as base_url:
         yield base_url.replace("http://", "ws://") + "/v1/realtime", container
 

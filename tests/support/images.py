@@ -11,7 +11,9 @@ from dependency_injector import providers
 
 from application.ports.messaging import BusMessage
 from entrypoints.image_worker.container import WorkerContainer
-from entrypoints.wiring.di import resolve
+from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.wiring.infrastructure import Infrastructure
+from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
 from tests.support.phone import API, bearer
 
@@ -55,18 +57,16 @@ class RecordingBus:
 async def running_worker(
     settings: Settings, bus: RecordingBus | None = None, **overrides: Any
 ) -> AsyncIterator[WorkerContainer]:
-    container = WorkerContainer(settings=settings)
+    infrastructure = Infrastructure(settings=settings)
     if bus is not None:
-        container.bus.override(providers.Object(bus))
+        infrastructure.bus.override(providers.Object(bus))
     for name, provider in overrides.items():
-        getattr(container, name).override(provider)
-    await container.init_resources()
-    try:
-        worker = await resolve(container.worker)
+        getattr(infrastructure, name).override(provider)
+    container = WorkerContainer(infrastructure=infrastructure)
+    async with running(container) as resolved:
+        worker: ImageWorker = resolved.value("worker")
         async with worker.running():
             yield container
-    finally:
-        await container.shutdown_resources()
 
 
 async def request_image(

@@ -18,6 +18,7 @@ from domain.shared.ids import new_id
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.di import resolve
+from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 from tests.support.server import serving
 
@@ -30,6 +31,11 @@ class Stack:
     client: httpx.AsyncClient
     container: MobileContainer
     settings: Settings
+
+    @property
+    def infrastructure(self) -> Infrastructure:
+        infrastructure: Infrastructure = self.container.infrastructure
+        return infrastructure
 
     def mailbox(self) -> list[email.message.Message]:
         folder = self.settings.data_dir / "mailbox"
@@ -46,7 +52,7 @@ class Stack:
         raise AssertionError(f"no confirmation code mailed to {address}")
 
     async def engine(self) -> AsyncEngine:
-        engine: AsyncEngine = await resolve(self.container.engine)
+        engine: AsyncEngine = await resolve(self.infrastructure.engine)
         return engine
 
     async def insert_image(self, user_id: str) -> str:
@@ -75,7 +81,7 @@ async def running_stack(
         "redis_url": None, **CHEAP_HASHING, **overrides,
     }
     settings = Settings.model_validate(values)
-    container = MobileContainer(settings=settings)
+    container = MobileContainer(infrastructure=Infrastructure(settings=settings))
     async with (
         serving(create_app(container)) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,

@@ -4,8 +4,9 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from application.admin.images import DeleteImageAsAdmin, HideImage, SearchImages
 from domain.images.model import ImageStatus
-from entrypoints.admin_api.auth import Admin, Services
+from entrypoints.admin_api.auth import Admin
 from entrypoints.admin_api.openapi import errors
 from entrypoints.admin_api.schemas import (
     AdminImagePageView,
@@ -13,6 +14,7 @@ from entrypoints.admin_api.schemas import (
     encode_cursor,
     user_cursor,
 )
+from entrypoints.wiring.di import Injected
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
 Cursor = Annotated[str | None, QueryParameter(
@@ -26,12 +28,12 @@ class ImagesController(Controller):
 
     @get("/", responses=errors(401), summary="Images by status and/or owner, newest first")
     async def search(
-        self, services: Services, admin: Admin,
+        self, search_images: Injected[SearchImages], admin: Admin,
         status: FromQuery[Status | None] = None,
         user_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> AdminImagePageView:
-        page = await services.search_images(
+        page = await search_images(
             ImageStatus(status) if status else None, user_id or None, limit,
             user_cursor(cursor))
         following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
@@ -40,13 +42,13 @@ class ImagesController(Controller):
     @post("/{image_id:str}/hide", status_code=HTTP_200_OK, responses=errors(401, 404, 409),
           summary="Moderation: hide the image from everyone (kept stored)")
     async def hide(
-        self, image_id: FromPath[str], services: Services, admin: Admin
+        self, image_id: FromPath[str], hide_image: Injected[HideImage], admin: Admin
     ) -> AdminImageView:
-        return AdminImageView.of(await services.hide_image(admin, image_id))
+        return AdminImageView.of(await hide_image(admin, image_id))
 
     @delete("/{image_id:str}", status_code=HTTP_200_OK, responses=errors(401, 404),
             summary="Moderation: delete the image and its stored picture")
     async def remove(
-        self, image_id: FromPath[str], services: Services, admin: Admin
+        self, image_id: FromPath[str], delete_image: Injected[DeleteImageAsAdmin], admin: Admin
     ) -> AdminImageView:
-        return AdminImageView.of(await services.delete_image(admin, image_id))
+        return AdminImageView.of(await delete_image(admin, image_id))

@@ -2,9 +2,12 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
-from entrypoints.admin_api.auth import Admin, Services
+from application.admin.keys import RevokeSigningKey, RotateKeysNow
+from application.keys.manage_keys import ListKeys
+from entrypoints.admin_api.auth import Admin
 from entrypoints.admin_api.openapi import errors
 from entrypoints.admin_api.schemas import KeyMovesView, KeysView, KeyView
+from entrypoints.wiring.di import Injected
 
 
 class KeysController(Controller):
@@ -12,15 +15,19 @@ class KeysController(Controller):
     tags = ["keys"]
 
     @get("/", responses=errors(401), summary="Signing keys with their states (public halves)")
-    async def list_keys(self, services: Services, admin: Admin) -> KeysView:
-        return KeysView([KeyView.of(k) for k in await services.list_keys()])
+    async def list_keys(self, list_keys: Injected[ListKeys], admin: Admin) -> KeysView:
+        return KeysView([KeyView.of(k) for k in await list_keys()])
 
     @post("/rotate", status_code=HTTP_200_OK, responses=errors(401),
           summary="Advance the key states as far as the timing allows")
-    async def rotate(self, services: Services, admin: Admin) -> KeyMovesView:
-        return KeyMovesView(await services.rotate_keys(admin))
+    async def rotate(
+        self, rotate_keys_now: Injected[RotateKeysNow], admin: Admin
+    ) -> KeyMovesView:
+        return KeyMovesView(await rotate_keys_now(admin))
 
     @post("/{kid:str}/revoke", status_code=HTTP_200_OK, responses=errors(401, 404, 409),
           summary="Emergency: the key stops signing and verifying at once")
-    async def revoke(self, kid: FromPath[str], services: Services, admin: Admin) -> KeyMovesView:
-        return KeyMovesView(await services.revoke_key(admin, kid))
+    async def revoke(
+        self, kid: FromPath[str], revoke_signing_key: Injected[RevokeSigningKey], admin: Admin
+    ) -> KeyMovesView:
+        return KeyMovesView(await revoke_signing_key(admin, kid))

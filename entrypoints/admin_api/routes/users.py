@@ -4,9 +4,11 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from application.admin.devices import ListUserDevices, RevokeUserDevice
+from application.admin.users import SearchUsers, SetUserStatus, ShowUser
 from application.ports.admin import UserQuery
 from domain.users.model import UserKind, UserStatus
-from entrypoints.admin_api.auth import Admin, Services
+from entrypoints.admin_api.auth import Admin
 from entrypoints.admin_api.openapi import errors
 from entrypoints.admin_api.schemas import (
     DevicesView,
@@ -17,6 +19,7 @@ from entrypoints.admin_api.schemas import (
     encode_cursor,
     user_cursor,
 )
+from entrypoints.wiring.di import Injected
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
 Cursor = Annotated[str | None, QueryParameter(
@@ -29,7 +32,7 @@ class UsersController(Controller):
 
     @get("/", responses=errors(401), summary="Search users (newest first, cursor pages)")
     async def search(
-        self, services: Services, admin: Admin,
+        self, search_users: Injected[SearchUsers], admin: Admin,
         email: Annotated[str | None, QueryParameter(
             max_length=254, description="prefix")] = None,
         user_id: Annotated[str | None, QueryParameter(
@@ -41,37 +44,42 @@ class UsersController(Controller):
         query = UserQuery(email=email or None, user_id=user_id or None,
                           kind=UserKind(kind) if kind else None,
                           status=UserStatus(status) if status else None)
-        page = await services.search_users(query, limit, user_cursor(cursor))
+        page = await search_users(query, limit, user_cursor(cursor))
         following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
         return UserPageView([UserView.of(u) for u in page.users], following or None)
 
     @get("/{user_id:str}", responses=errors(401, 404),
          summary="A user with devices, image count and live sessions")
     async def show(
-        self, user_id: FromPath[str], services: Services, admin: Admin
+        self, user_id: FromPath[str], show_user: Injected[ShowUser], admin: Admin
     ) -> UserDetailView:
-        return UserDetailView.of(await services.show_user(user_id))
+        return UserDetailView.of(await show_user(user_id))
 
     @post("/{user_id:str}/disable", status_code=HTTP_200_OK, responses=errors(401, 404),
           summary="Disable: every session ends at once, log-in is blocked")
-    async def disable(self, user_id: FromPath[str], services: Services, admin: Admin) -> UserView:
-        return UserView.of(await services.disable_user(admin, user_id))
+    async def disable(
+        self, user_id: FromPath[str], disable_user: Injected[SetUserStatus], admin: Admin
+    ) -> UserView:
+        return UserView.of(await disable_user(admin, user_id))
 
     @post("/{user_id:str}/enable", status_code=HTTP_200_OK, responses=errors(401, 404),
           summary="Enable a disabled user")
-    async def enable(self, user_id: FromPath[str], services: Services, admin: Admin) -> UserView:
-        return UserView.of(await services.enable_user(admin, user_id))
+    async def enable(
+        self, user_id: FromPath[str], enable_user: Injected[SetUserStatus], admin: Admin
+    ) -> UserView:
+        return UserView.of(await enable_user(admin, user_id))
 
     @get("/{user_id:str}/devices", responses=errors(401, 404),
          summary="Every device of the user, revoked ones too")
     async def devices(
-        self, user_id: FromPath[str], services: Services, admin: Admin
+        self, user_id: FromPath[str], list_devices: Injected[ListUserDevices], admin: Admin
     ) -> DevicesView:
-        return DevicesView([DeviceView.of(d) for d in await services.list_devices(user_id)])
+        return DevicesView([DeviceView.of(d) for d in await list_devices(user_id)])
 
     @delete("/{user_id:str}/devices/{device_id:str}", status_code=HTTP_200_OK,
             responses=errors(401, 404), summary="Sign the device out; its sessions end")
     async def revoke_device(
-        self, user_id: FromPath[str], device_id: FromPath[str], services: Services, admin: Admin
+        self, user_id: FromPath[str], device_id: FromPath[str],
+        revoke_device: Injected[RevokeUserDevice], admin: Admin,
     ) -> DeviceView:
-        return DeviceView.of(await services.revoke_device(admin, user_id, device_id))
+        return DeviceView.of(await revoke_device(admin, user_id, device_id))

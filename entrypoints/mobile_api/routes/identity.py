@@ -8,10 +8,19 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
+from application.identity.confirm_email import ConfirmEmail
+from application.identity.create_guest import CreateGuest
+from application.identity.devices import ListDevices, RevokeDevice
+from application.identity.login import Login
+from application.identity.logout import Logout
+from application.identity.merge_guest import MergeGuest
+from application.identity.profile import UpdateProfile
+from application.identity.refresh import RefreshSession
+from application.identity.register import Register
+from application.identity.resend_code import ResendConfirmationCode
 from entrypoints.mobile_api.auth import (
     CurrentUser,
     MaybeUser,
-    Services,
     provide_optional_principal,
     provide_principal,
 )
@@ -32,6 +41,7 @@ from entrypoints.mobile_api.schemas import (
     SessionView,
     UserView,
 )
+from entrypoints.wiring.di import Injected
 
 AUTHED = {"principal": Provide(provide_principal)}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -43,24 +53,28 @@ class AccountsController(Controller):
 
     @post("/guests", status_code=HTTP_201_CREATED, opt={"limit": "guests"},
           responses=errors(422, 429), summary="Create a guest bound to this device")
-    async def create_guest(self, data: JSONBody[GuestRequest], services: Services) -> SessionView:
-        return SessionView.of(await services.create_guest(data.device_id, data.platform))
+    async def create_guest(
+        self, data: JSONBody[GuestRequest], create_guest: Injected[CreateGuest]
+    ) -> SessionView:
+        return SessionView.of(await create_guest(data.device_id, data.platform))
 
     @post("/accounts", status_code=HTTP_201_CREATED, opt={"limit": "sessions"},
           dependencies={"principal": Provide(provide_optional_principal)},
           responses=errors(401, 409, 422, 429), security=BEARER,
           summary="Register; with a guest's bearer token, upgrade that guest in place")
     async def register(
-        self, data: JSONBody[RegisterRequest], services: Services, principal: MaybeUser
+        self, data: JSONBody[RegisterRequest], register: Injected[Register], principal: MaybeUser
     ) -> SessionView:
-        result = await services.register(
+        result = await register(
             data.email, data.password, data.device_id, data.platform, principal)
         return SessionView.of(result)
 
     @post("/accounts/confirm", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(422, 429), summary="Confirm the e-mail address with its code")
-    async def confirm(self, data: JSONBody[ConfirmRequest], services: Services) -> ConfirmedView:
-        user = await services.confirm_email(data.email, data.code)
+    async def confirm(
+        self, data: JSONBody[ConfirmRequest], confirm_email: Injected[ConfirmEmail]
+    ) -> ConfirmedView:
+        user = await confirm_email(data.email, data.code)
         return ConfirmedView(email=user.email if user and user.email else data.email,
                              email_confirmed=True)
 
@@ -68,18 +82,21 @@ class AccountsController(Controller):
           responses=errors(422, 429),
           summary="Send a new confirmation code (same answer for any address)")
     async def resend_code(
-        self, data: JSONBody[ResendCodeRequest], services: Services
+        self, data: JSONBody[ResendCodeRequest],
+        resend_confirmation_code: Injected[ResendConfirmationCode],
     ) -> ResendCodeView:
-        await services.resend_confirmation_code(data.email)
+        await resend_confirmation_code(data.email)
         return ResendCodeView()
 
     @post("/accounts/merge-guest", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           dependencies=AUTHED, responses=errors(401, 403, 404, 422, 429), security=BEARER,
           summary="Move the guest's images to a member and end the guest")
     async def merge_guest(
-        self, data: JSONBody[CredentialsRequest], services: Services, principal: CurrentUser
+        self, data: JSONBody[CredentialsRequest], merge_guest: Injected[MergeGuest],
+        principal: CurrentUser, source_ip: Injected[str],
     ) -> SessionView:
-        return SessionView.of(await services.merge_guest(principal, data.email, data.password))
+        return SessionView.of(
+            await merge_guest(principal, data.email, data.password, source_ip))
 
 
 class SessionsController(Controller):
@@ -88,19 +105,24 @@ class SessionsController(Controller):
 
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(401, 403, 422, 429), summary="Log in and bind this device")
-    async def login(self, data: JSONBody[LoginRequest], services: Services) -> SessionView:
-        result = await services.login(data.email, data.password, data.device_id, data.platform)
+    async def login(
+        self, data: JSONBody[LoginRequest], login: Injected[Login], source_ip: Injected[str]
+    ) -> SessionView:
+        result = await login(
+            data.email, data.password, data.device_id, data.platform, source_ip)
         return SessionView.of(result)
 
     @post("/refresh", status_code=HTTP_200_OK, responses=errors(401, 403, 422, 429),
           summary="New tokens; the refresh token rotates")
-    async def refresh(self, data: JSONBody[RefreshRequest], services: Services) -> SessionView:
-        return SessionView.of(await services.refresh(data.refresh_token, data.device_id))
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], refresh_session: Injected[RefreshSession]
+    ) -> SessionView:
+        return SessionView.of(await refresh_session(data.refresh_token, data.device_id))
 
     @delete("/current", status_code=HTTP_204_NO_CONTENT, dependencies=AUTHED,
             responses=errors(401, 429), security=BEARER, summary="Log out this device")
-    async def logout(self, services: Services, principal: CurrentUser) -> None:
-        await services.logout(principal)
+    async def logout(self, logout: Injected[Logout], principal: CurrentUser) -> None:
+        await logout(principal)
 
 
 class MeController(Controller):
@@ -115,19 +137,23 @@ class MeController(Controller):
 
     @patch("/", responses=errors(401, 403, 422, 429), summary="Update profile and preferences")
     async def update(
-        self, data: JSONBody[ProfilePatch], services: Services, principal: CurrentUser
+        self, data: JSONBody[ProfilePatch], update_profile: Injected[UpdateProfile],
+        principal: CurrentUser,
     ) -> UserView:
-        user = await services.update_profile(principal, data.display_name, data.notify_by_email)
+        user = await update_profile(principal, data.display_name, data.notify_by_email)
         return UserView.of(user)
 
     @get("/devices", responses=errors(401, 403, 429), summary="Devices signed in")
-    async def devices(self, services: Services, principal: CurrentUser) -> DevicesView:
-        found = await services.list_devices(principal.user.id)
+    async def devices(
+        self, list_devices: Injected[ListDevices], principal: CurrentUser
+    ) -> DevicesView:
+        found = await list_devices(principal.user.id)
         return DevicesView([DeviceView.of(d) for d in found])
 
     @delete("/devices/{device_id:str}", status_code=HTTP_204_NO_CONTENT,
             responses=errors(401, 403, 404, 429), summary="Sign a device out")
     async def revoke_device(
-        self, device_id: FromPath[str], services: Services, principal: CurrentUser
+        self, device_id: FromPath[str], revoke_device: Injected[RevokeDevice],
+        principal: CurrentUser,
     ) -> None:
-        await services.revoke_device(principal.user.id, device_id)
+        await revoke_device(principal.user.id, device_id)

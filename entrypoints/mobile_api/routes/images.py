@@ -5,8 +5,13 @@ from litestar.di import Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from application.images.delete_image import DeleteImage
+from application.images.get_image import GetImage
+from application.images.list_images import ListImages
+from application.images.request_image import RequestImage
+from application.ports.images import SignedObjectReader
 from domain.images.errors import ImageNotFound
-from entrypoints.mobile_api.auth import CurrentUser, Services, provide_principal
+from entrypoints.mobile_api.auth import CurrentUser, provide_principal
 from entrypoints.mobile_api.image_views import (
     ImageAccepted,
     ImagePageView,
@@ -14,6 +19,7 @@ from entrypoints.mobile_api.image_views import (
     ImageView,
 )
 from entrypoints.mobile_api.openapi import errors
+from entrypoints.wiring.di import Injected
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 IdempotencyKey = Annotated[str | None, HeaderParameter(
@@ -34,52 +40,53 @@ class ImagesController(Controller):
     @post("/", status_code=HTTP_202_ACCEPTED, responses=errors(401, 403, 409, 422, 429),
           summary="Queue an image; 429 with Retry-After once the day's quota is used")
     async def request_image(
-        self, data: JSONBody[ImageRequestBody], services: Services, principal: CurrentUser,
-        idempotency_key: IdempotencyKey = None,
+        self, data: JSONBody[ImageRequestBody], request_image: Injected[RequestImage],
+        principal: CurrentUser, idempotency_key: IdempotencyKey = None,
     ) -> ImageAccepted:
-        job = await services.request_image(
+        job = await request_image(
             principal.user, data.prompt, data.size, data.quality, idempotency_key)
         return ImageAccepted(job.id, job.status.value)  # type: ignore[arg-type]
 
     @get("/", responses=errors(401, 403, 422, 429),
           summary="The caller's images, newest first, a page at a time")
     async def list_images(
-        self, services: Services, principal: CurrentUser, request: Request[Any, Any, Any],
+        self, list_images: Injected[ListImages], principal: CurrentUser,
+        request: Request[Any, Any, Any],
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=100)] = None,
     ) -> ImagePageView:
-        page = await services.list_images(principal.user.id, cursor, limit)
+        page = await list_images(principal.user.id, cursor, limit)
         base = base_url(request)
         return ImagePageView([ImageView.of(item, base) for item in page.items], page.next_cursor)
 
     @get("/{image_id:str}", responses=errors(401, 403, 404, 429),
          summary="One image: its status, and a short-lived download url once ready")
     async def get_image(
-        self, image_id: FromPath[str], services: Services, principal: CurrentUser,
+        self, image_id: FromPath[str], get_image: Injected[GetImage], principal: CurrentUser,
         request: Request[Any, Any, Any],
     ) -> ImageView:
-        details = await services.get_image(principal.user.id, image_id)
+        details = await get_image(principal.user.id, image_id)
         return ImageView.of(details, base_url(request))
 
     @delete("/{image_id:str}", status_code=HTTP_204_NO_CONTENT,
             responses=errors(401, 403, 404, 429), summary="Delete an image and its picture")
     async def delete_image(
-        self, image_id: FromPath[str], services: Services, principal: CurrentUser
+        self, image_id: FromPath[str], delete_image: Injected[DeleteImage],
+        principal: CurrentUser,
     ) -> None:
-        await services.delete_image(principal.user.id, image_id)
+        await delete_image(principal.user.id, image_id)
 
 
 @get("/files/{key:path}", tags=["images"], responses=errors(403, 404, 429),
      summary="A stored picture behind an expiring signed link (embedded default only)",
      media_type="image/png")
 async def signed_file(
-    key: FromPath[str], services: Services,
+    key: FromPath[str], signed_files: Injected[SignedObjectReader | None],
     expires: Annotated[int, QueryParameter()],
     sig: Annotated[str, QueryParameter(max_length=128)],
 ) -> Response[bytes]:
-    reader = services.signed_files
-    if reader is None:
+    if signed_files is None:
         raise ImageNotFound()
-    data = await reader.read_signed(key.lstrip("/"), expires, sig)
+    data = await signed_files.read_signed(key.lstrip("/"), expires, sig)
     return Response(data, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=60"})

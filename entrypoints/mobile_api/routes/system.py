@@ -1,17 +1,28 @@
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from litestar import MediaType, Response, get
-from litestar.datastructures import State
 
-from entrypoints.mobile_api.auth import provide_services
+from domain.keys.model import SigningKey
+from entrypoints.wiring.di import Injected
+from entrypoints.wiring.settings import Settings
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class PublishedKeys(Protocol):
+    def published(self) -> list[SigningKey]:
+        """The keys a verifier may meet: next, active and retiring ones."""
+        ...
 
 
 @get("/.well-known/jwks.json", tags=["keys"], summary="Public keys that verify our tokens",
      include_in_schema=True)
-async def jwks(state: State) -> Response[dict[str, Any]]:
-    services = provide_services(state)
-    keys = [key.jwk() for key in services.keyring.published()]
-    max_age = services.settings.jwks_max_age_seconds
+async def jwks(
+    published_keys: Injected[PublishedKeys], settings: Injected[Settings]
+) -> Response[dict[str, Any]]:
+    keys = [key.jwk() for key in published_keys.published()]
+    max_age = settings.jwks_max_age_seconds
     return Response({"keys": keys}, media_type=MediaType.JSON,
                     headers={"Cache-Control": f"public, max-age={max_age}"})
 
@@ -23,8 +34,8 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", tags=["system"], summary="Database and dependencies reachable",
      opt={"skip_rate_limit": True})
-async def readyz(state: State) -> Response[dict[str, Any]]:
-    checks = await provide_services(state).readiness()
+async def readyz(readiness: Injected[ReadinessCheck]) -> Response[dict[str, Any]]:
+    checks = await readiness()
     ready = all(v == "ok" for v in checks.values())
     return Response({"status": "ok" if ready else "unavailable", "checks": checks},
                     status_code=200 if ready else 503, media_type=MediaType.JSON)

@@ -3,9 +3,12 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from entrypoints.mobile_api.auth import CurrentUser, Services, provide_principal
+from application.transfers.issue_code import IssueTransferCode
+from application.transfers.redeem_code import RedeemTransferCode
+from entrypoints.mobile_api.auth import CurrentUser, provide_principal
 from entrypoints.mobile_api.openapi import errors
 from entrypoints.mobile_api.schemas import RedeemRequest, SessionView, TransferCodeView
+from entrypoints.wiring.di import Injected
 
 
 class TransferCodesController(Controller):
@@ -15,13 +18,18 @@ class TransferCodesController(Controller):
     @post("/", status_code=HTTP_201_CREATED, dependencies={"principal": Provide(provide_principal)},
           responses=errors(401, 403, 429), security=[{"bearer": []}],
           summary="A one-time code to move this account to a new phone")
-    async def issue(self, services: Services, principal: CurrentUser) -> TransferCodeView:
-        issued = await services.issue_transfer_code(principal)
+    async def issue(
+        self, issue_transfer_code: Injected[IssueTransferCode], principal: CurrentUser
+    ) -> TransferCodeView:
+        issued = await issue_transfer_code(principal)
         return TransferCodeView(issued.code, issued.expires_at)
 
     @post("/redeem", status_code=HTTP_200_OK, opt={"limit": "redeem"},
           responses=errors(403, 404, 422, 429),
           summary="Move the account to this phone; older devices are signed out")
-    async def redeem(self, data: JSONBody[RedeemRequest], services: Services) -> SessionView:
-        result = await services.redeem_transfer_code(data.code, data.device_id, data.platform)
+    async def redeem(
+        self, data: JSONBody[RedeemRequest],
+        redeem_transfer_code: Injected[RedeemTransferCode],
+    ) -> SessionView:
+        result = await redeem_transfer_code(data.code, data.device_id, data.platform)
         return SessionView.of(result)
