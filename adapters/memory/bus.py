@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,8 @@ class InMemoryRealtimeBus:
         self._listeners: set[asyncio.Queue[BusMessage]] = set()
 
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
-        message = BusMessage(channel, data)
+        # What Redis would carry: a JSON copy (non-JSON data fails here, as it would there).
+        message = BusMessage(channel, json.loads(json.dumps(data)))
         for queue in list(self._listeners):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(message)

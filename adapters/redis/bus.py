@@ -97,7 +97,7 @@ class RedisRealtimeBus:
                         self._subscribed, delay = True, self._backoff
                         log.info("realtime bus subscribed")
                     elif message["type"] == "pmessage":
-                        self._deliver(message["data"])
+                        self._deliver(message["channel"], message["data"])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
@@ -112,14 +112,18 @@ class RedisRealtimeBus:
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self._max_backoff)
 
-    def _deliver(self, raw: bytes | str) -> None:
+    def _deliver(self, redis_channel: bytes | str, raw: bytes | str) -> None:
         try:
             decoded = json.loads(raw)
             message = BusMessage(str(decoded["channel"]), decoded["data"])
         except (ValueError, KeyError, TypeError):
             log.warning("dropped a malformed realtime bus message")
             return
-        if not isinstance(message.data, dict):
+        if isinstance(redis_channel, bytes):
+            redis_channel = redis_channel.decode("utf-8", "replace")
+        # `<prefix>*` also matches a longer prefix (`atelier:rt:staging:`): another
+        # deployment's traffic, which must not be delivered here under its inner name.
+        if redis_channel != self._prefix + message.channel or not isinstance(message.data, dict):
             return
         for queue in list(self._listeners):
             with contextlib.suppress(asyncio.QueueFull):
