@@ -7,6 +7,7 @@ from typing import Any, Self
 import aioboto3
 
 from adapters.aws.clients import aws_client
+from adapters.mail.addresses import parse_sender, recipient
 from application.ports.messaging import Email
 
 
@@ -14,7 +15,8 @@ class SesMailer:
     """Sends plain-text mail with SES `send_email`."""
 
     def __init__(self, client: Any, sender: str, configuration_set: str | None = None) -> None:
-        self._client, self._sender, self._configuration_set = client, sender, configuration_set
+        self._client, self._configuration_set = client, configuration_set
+        self._sender = str(parse_sender(sender))
 
     @classmethod
     @asynccontextmanager
@@ -34,7 +36,7 @@ class SesMailer:
         extra = {"ConfigurationSetName": self._configuration_set} if self._configuration_set else {}
         await self._client.send_email(
             Source=self._sender,
-            Destination={"ToAddresses": [email.to]},
+            Destination={"ToAddresses": [recipient(email.to).addr_spec]},
             Message={
                 "Subject": {"Data": email.subject, "Charset": "UTF-8"},
                 "Body": {"Text": {"Data": email.body, "Charset": "UTF-8"}},

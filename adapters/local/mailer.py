@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from adapters.mail.addresses import parse_sender, recipient
 from application.ports.clock import Clock
 from application.ports.messaging import Email
 from domain.shared.clock import utcnow
@@ -27,7 +28,7 @@ class MailboxMailer:
         sender: str = DEFAULT_SENDER,
         clock: Clock = utcnow,
     ) -> None:
-        self._directory, self._sender, self._clock = Path(directory), sender, clock
+        self._directory, self._sender, self._clock = Path(directory), parse_sender(sender), clock
 
     @property
     def directory(self) -> Path:
@@ -37,7 +38,7 @@ class MailboxMailer:
         now = self._clock()
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = email.to
+        message["To"] = recipient(email.to)
         message["Subject"] = email.subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain="atelier.localhost")

@@ -1,3 +1,4 @@
+from adapters.mail.addresses import recipient
 from application.ports.messaging import Email
 
 
@@ -8,6 +9,7 @@ class InMemoryMailer:
         self.sent: list[Email] = []
 
     async def send(self, email: Email) -> None:
+        recipient(email.to)  # refused as the real mailers refuse it
         self.sent.append(email)
 
     def last_to(self, address: str) -> Email | None:

@@ -5,7 +5,14 @@ from enum import StrEnum
 
 from domain.shared.errors import Conflict, Forbidden, InvalidInput
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+# A plain addr-spec, nothing more: a dot-atom local part (RFC 5322 atext, ASCII) and an ASCII
+# domain (international names arrive IDNA-encoded). No display name, angle brackets, comments,
+# quoting, lists or encoded words: the mail system must deliver to this string and no other.
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+EMAIL_RE = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?:{_LABEL}\.)+[a-z0-9-]{{2,63}}")
+ENCODED_WORD = "=?"
+MAX_EMAIL, MAX_LOCAL_PART = 254, 64
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 SEEN_GRANULARITY = timedelta(hours=1)
 
@@ -57,8 +64,11 @@ class UserDisabled(Forbidden):
 
 
 def normalize_email(raw: str) -> str:
+    """The address in its one stored form (lower case), or InvalidEmail."""
     email = raw.strip().lower()
-    if len(email) > 254 or not email.isprintable() or not EMAIL_RE.match(email):
+    matched = EMAIL_RE.fullmatch(email) if len(email) <= MAX_EMAIL else None
+    if (matched is None or len(matched["local"]) > MAX_LOCAL_PART
+            or ENCODED_WORD in matched["local"]):
         raise InvalidEmail()
     return email
 

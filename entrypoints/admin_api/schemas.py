@@ -15,6 +15,7 @@ from domain.images.model import ImageJob
 from domain.keys.model import SigningKey
 from domain.shared.errors import InvalidInput
 from domain.users.model import User
+from entrypoints.http_edge.email_address import parse_email_address
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -64,6 +65,9 @@ def seq_cursor(cursor: str | None) -> int | None:
 class LoginRequest(msgspec.Struct):
     email: Email
     password: Password
+
+    def __post_init__(self) -> None:
+        self.email = parse_email_address(self.email)
 
 
 class AdminView(msgspec.Struct):

@@ -8,6 +8,7 @@ import msgspec
 from application.auth.tokens import Authenticated, TokenSet
 from domain.devices.model import Device
 from domain.users.model import User
+from entrypoints.http_edge.email_address import parse_email_address
 
 DeviceId = Annotated[str, msgspec.Meta(
     min_length=10, max_length=128, pattern=r"^[!-~]+$",
@@ -18,38 +19,44 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 
 
+class AddressedRequest(msgspec.Struct):
+    """A body that names a mailbox: the address is parsed and normalised on arrival, so a
+    bad one is a 422 `invalid_email` on every route that takes one."""
+
+    email: Email
+
+    def __post_init__(self) -> None:
+        self.email = parse_email_address(self.email)
+
+
 class GuestRequest(msgspec.Struct, forbid_unknown_fields=False):
     device_id: DeviceId
     platform: PlatformName
 
 
-class RegisterRequest(msgspec.Struct):
-    email: Email
+class RegisterRequest(AddressedRequest):
     password: Password
     device_id: DeviceId
     platform: PlatformName
 
 
-class ConfirmRequest(msgspec.Struct):
-    email: Email
+class ConfirmRequest(AddressedRequest):
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 
 
-class ResendCodeRequest(msgspec.Struct):
-    email: Email
+class ResendCodeRequest(AddressedRequest):
+    """Asks for a new confirmation code for this address."""
 
 
 class ResendCodeView(msgspec.Struct):
     status: Literal["accepted"] = "accepted"
 
 
-class CredentialsRequest(msgspec.Struct):
-    email: Email
+class CredentialsRequest(AddressedRequest):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
-class LoginRequest(msgspec.Struct):
-    email: Email
+class LoginRequest(AddressedRequest):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     device_id: DeviceId
     platform: PlatformName
