@@ -29,7 +29,7 @@ from domain.keys.model import thumbprint
 log = logging.getLogger("atelier.jwks")
 
 MAX_KEYS = 32
-FIRST_FETCH_BACKOFF = (0.1, 0.2, 0.4, 0.8)  # then every `retry_after_failure` seconds
+FIRST_FETCH_BACKOFF = (0.1, 0.2, 0.4, 0.8, 1.0)  # then every second until a first set
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d{1,9})\"?", re.IGNORECASE)
 
 
@@ -118,8 +118,11 @@ class HttpJwksSource:
         return self._loaded
 
     async def wait_loaded(self, within: float) -> bool:
-        """Waits up to `within` seconds for a first good set; True once there is one."""
+        """Waits up to `within` seconds for a first good set (fetching now unless a fetch
+        has just been tried); True once there is one."""
         if not self._loaded:
+            if self._now() - self._last_attempt >= FIRST_FETCH_BACKOFF[0]:
+                self._start_fetch()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(within):
                     await self._first_set.wait()
@@ -166,11 +169,14 @@ class HttpJwksSource:
         while len(self._unknown) > self._negative_entries:
             self._unknown.popitem(last=False)
 
-    async def _fetch_coalesced(self) -> bool:
+    def _start_fetch(self) -> "asyncio.Task[bool]":
         if self._inflight is None:
             self._inflight = asyncio.create_task(self._fetch())
             self._inflight.add_done_callback(lambda _: setattr(self, "_inflight", None))
-        return await asyncio.shield(self._inflight)
+        return self._inflight
+
+    async def _fetch_coalesced(self) -> bool:
+        return await asyncio.shield(self._start_fetch())
 
     async def _fetch(self) -> bool:
         self._last_attempt = self._now()
@@ -213,9 +219,8 @@ class HttpJwksSource:
             return self._retry_after_failure
         attempt = self._failed_first_fetches
         self._failed_first_fetches += 1
-        if attempt < len(FIRST_FETCH_BACKOFF):
-            return min(FIRST_FETCH_BACKOFF[attempt], self._retry_after_failure)
-        return self._retry_after_failure
+        return min(FIRST_FETCH_BACKOFF[min(attempt, len(FIRST_FETCH_BACKOFF) - 1)],
+                   self._retry_after_failure)
 
     async def refresh(self) -> bool:
         """Fetches now (sharing a fetch already under way); False keeps the last good set."""

@@ -94,14 +94,15 @@ def row_to_transfer_code(row: RowMapping) -> TransferCode:
 
 def attempts_to_row(attempts: LoginAttempts) -> Row:
     return {
-        "email": attempts.email, "failures": attempts.failures,
+        "email": attempts.email, "source": attempts.source, "failures": attempts.failures,
         "locked_until": attempts.locked_until,
     }
 
 
 def row_to_attempts(row: RowMapping) -> LoginAttempts:
     return LoginAttempts(
-        email=row["email"], failures=row["failures"], locked_until=row["locked_until"])
+        email=row["email"], failures=row["failures"], locked_until=row["locked_until"],
+        source=row["source"])
 
 
 def credential_to_row(credential: LocalCredential) -> Row:

@@ -27,11 +27,15 @@ class RedeemTransferCode:
         device_id, platform_ = validate_device_id(device_id), parse_platform(platform)
         now = self._clock()
         async with self._uow_factory() as uow:
-            transfer = await uow.transfer_codes.get(code_hash)
+            found = await uow.transfer_codes.get(code_hash)
+            if found is None:
+                raise InvalidTransferCode()
+            # The user's row first, as issuing does (one lock order, no deadlock); then one
+            # conditional write decides which of many concurrent redeems wins.
+            await uow.users.lock(found.user_id)
+            transfer = await uow.transfer_codes.use(code_hash, now)
             if transfer is None:
                 raise InvalidTransferCode()
-            transfer.redeem(now)
-            await uow.transfer_codes.update(transfer)
             user = await uow.users.get(transfer.user_id)
             if user is None:
                 raise InvalidTransferCode()
