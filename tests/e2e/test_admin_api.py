@@ -104,7 +104,7 @@ async def test_routes_refuse_a_missing_a_mobile_and_an_expired_token(
     guest = await new_guest(stack.client)
     mobile = await stack.client.get(f"{ADMIN}/users", headers=bearer(guest["tokens"]))
     assert mobile.status_code == 401 and error_code(mobile) == "invalid_token"
-    signer = await resolve(stack.admin.signer)
+    signer = await resolve(stack.admin.infrastructure.signer)
     now = int(time.time())
     expired = signer.sign({
         "iss": stack.settings.issuer, "sub": "whoever", "aud": "atelier-admin",

@@ -44,7 +44,7 @@ async def test_admins_list_hide_and_delete_images(stack: AdminStack) -> None:
     assert (await stack.client.get(f"{API}/images/{hidden}", headers=bearer(owner))).status_code \
         == 404
 
-    store = await resolve(stack.admin.object_store)
+    store = await resolve(stack.admin.infrastructure.object_store)
     key = next(i["object_key"] for i in first.json()["images"] + second.json()["images"]
                if i["id"] == doomed)
     assert await store.exists(key)
