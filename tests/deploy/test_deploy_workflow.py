@@ -1,15 +1,20 @@
-"""The deploy pipeline (.github/workflows/deploy.yml) and its runbook (docs/deploy.md)."""
+"""The pipelines (.github/workflows: deploy, rollback, ci, test), their scripts
+(deploy/pipeline) and the runbook (docs/deploy.md)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from typing import Any
 
 import pytest
 import yaml
 from deploy_support import REPO_ROOT
 
-WORKFLOW = REPO_ROOT / ".github" / "workflows" / "deploy.yml"
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+WORKFLOW = WORKFLOWS / "deploy.yml"
+PIPELINE = REPO_ROOT / "deploy" / "pipeline"
 DOCS = REPO_ROOT / "docs" / "deploy.md"
 TARGETS = {"mobile-api", "admin-api", "gateway", "worker", "migrate"}
 
@@ -29,17 +34,37 @@ SECRET_PATTERNS = {
 }
 
 
+def _load(name: str) -> dict[Any, Any]:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
 @pytest.fixture(scope="module")
 def workflow() -> dict[Any, Any]:
-    return yaml.safe_load(WORKFLOW.read_text())
+    return _load("deploy.yml")
+
+
+def _triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
 
 
 def _steps(workflow: dict[Any, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(job, step) for job, body in workflow["jobs"].items() for step in body["steps"]]
+    return [
+        (job, step)
+        for job, body in workflow["jobs"].items()
+        for step in body.get("steps", [])  # a `uses:` job calls another workflow
+    ]
+
+
+def _runs(workflow: dict[Any, Any]) -> str:
+    return "\n".join(step.get("run", "") for _, step in _steps(workflow))
+
+
+def _scripts() -> str:
+    return "\n".join(p.read_text() for p in sorted(PIPELINE.glob("*.sh")))
 
 
 def test_workflow_is_dispatched_with_an_environment(workflow: dict[Any, Any]) -> None:
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
+    triggers = _triggers(workflow)
     assert set(triggers) == {"workflow_dispatch"}
     environment = triggers["workflow_dispatch"]["inputs"]["environment"]
     assert environment["type"] == "choice"
@@ -47,29 +72,95 @@ def test_workflow_is_dispatched_with_an_environment(workflow: dict[Any, Any]) ->
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_jobs_cover_test_build_migrate_deploy_and_lambda(workflow: dict[Any, Any]) -> None:
+def test_one_approval_per_deploy() -> None:
+    """Required reviewers are asked once per job that names the environment."""
+    for name in ("deploy.yml", "rollback.yml"):
+        jobs = _load(name)["jobs"]
+        gated = [job for job, body in jobs.items() if "environment" in body]
+        assert len(gated) == 1, f"{name}: environment on {gated}"
+        assert "strategy" not in jobs[gated[0]], f"{name}: a matrix job asks once per leg"
+
+
+def test_deploy_covers_test_build_migrate_roll_and_lambda(workflow: dict[Any, Any]) -> None:
     jobs = workflow["jobs"]
-    assert {"test", "build", "deploy", "lambda"} <= set(jobs)
-    assert set(jobs["build"]["strategy"]["matrix"]["target"]) == TARGETS
-    assert "test" in jobs["build"]["needs"]
-    assert set(jobs["deploy"]["needs"]) == {"build", "lambda"}
-    runs = "\n".join(step.get("run", "") for _, step in _steps(workflow))
-    assert "scripts/test" in runs
+    assert {"test", "lambda", "deploy"} <= set(jobs)
+    assert jobs["test"]["uses"] == "./.github/workflows/test.yml"
+    assert set(jobs["deploy"]["needs"]) == {"test", "lambda"}
+    assert "scripts/test" in _runs(_load("test.yml"))
+    runs = _runs(workflow)
     assert "deploy/lambda/build.py" in runs
-    assert "aws ecs run-task" in runs and "aws ecs wait tasks-stopped" in runs
-    assert "aws ecs update-service" in runs
     assert "aws lambda update-function-code" in runs
-    assert "aws ssm get-parameter" in runs and "secretsmanager describe-secret" in runs
-    # Migrations run before the services roll.
+    bake = next(s for _, s in _steps(workflow) if s.get("uses", "").startswith("docker/bake"))
+    assert bake["with"]["files"] == "deploy/docker/docker-bake.hcl"
+    scripts = _scripts()
+    assert "aws ecs run-task" in scripts and "aws ecs update-service" in scripts
+    assert "aws ssm get-parameter" in scripts and "secretsmanager describe-secret" in scripts
+    # Migrations run before the services roll, and the tag is published last.
     names = [step.get("name", "") for step in jobs["deploy"]["steps"]]
     migrate = next(i for i, n in enumerate(names) if "migration" in n.lower())
     roll = next(i for i, n in enumerate(names) if "roll" in n.lower())
-    assert migrate < roll
+    publish = next(i for i, n in enumerate(names) if "publish" in n.lower())
+    assert migrate < roll < publish
 
 
-def test_aws_access_is_oidc_per_environment(workflow: dict[Any, Any]) -> None:
-    for job in ("build", "deploy"):
-        body = workflow["jobs"][job]
+def test_waits_are_bounded_by_the_pipeline_not_by_aws_cli_waiters() -> None:
+    """`aws ecs wait` gives up after 10 minutes (and calls a rolled-back service stable)."""
+    for path in [*WORKFLOWS.glob("*.yml"), *PIPELINE.glob("*.sh")]:
+        assert not re.search(r"^[^#\n]*aws ecs wait", path.read_text(), re.M), path.name
+    scripts = _scripts()
+    assert "until_deadline" in (PIPELINE / "run-migrations.sh").read_text()
+    roll = (PIPELINE / "roll-services.sh").read_text()
+    assert "until_deadline" in roll and "rolloutState" in roll and "FAILED" in roll
+    assert "MIGRATION_TIMEOUT_SECONDS" in scripts and "ROLL_TIMEOUT_SECONDS" in scripts
+    deploy = _load("deploy.yml")["jobs"]["deploy"]
+    budget = int(deploy["env"]["MIGRATION_TIMEOUT_SECONDS"]) + int(
+        deploy["env"]["ROLL_TIMEOUT_SECONDS"]
+    )
+    assert deploy["timeout-minutes"] * 60 > budget
+    credentials = next(
+        s for s in deploy["steps"] if s.get("uses", "").startswith("aws-actions/configure")
+    )
+    assert int(credentials["with"]["role-duration-seconds"]) > budget
+
+
+def test_pipeline_scripts_are_valid_bash() -> None:
+    scripts = sorted(PIPELINE.glob("*.sh"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        completed = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert completed.returncode == 0, f"{script.name}: {completed.stderr}"
+        if script.name != "lib.sh":
+            assert os.access(script, os.X_OK), f"{script.name} is not executable"
+
+
+def test_rollback_reuses_existing_images_and_runs_no_migration() -> None:
+    rollback = _load("rollback.yml")
+    inputs = _triggers(rollback)["workflow_dispatch"]["inputs"]
+    assert {"environment", "image_tag"} <= set(inputs)
+    runs = _runs(rollback)
+    assert "check-images.sh" in runs and "--require" in runs
+    assert "register-revisions.sh" in runs and "roll-services.sh" in runs
+    assert "publish-tag.sh" in runs
+    assert "run-migrations" not in runs and "build" not in runs.lower()
+    assert not [s for _, s in _steps(rollback) if "docker/" in s.get("uses", "")]
+
+
+def test_pull_requests_run_the_suite_and_plan_every_environment() -> None:
+    ci = _load("ci.yml")
+    assert set(_triggers(ci)) == {"pull_request"}
+    assert ci["jobs"]["test"]["uses"] == "./.github/workflows/test.yml"
+    plan = ci["jobs"]["plan"]
+    assert set(plan["strategy"]["matrix"]["environment"]) == {"dev", "prod"}
+    runs = _runs(ci)
+    assert "terraform init" in runs and "-lockfile=readonly" in runs
+    assert "terraform plan" in runs and "-lock=false" in runs
+    assert "terraform fmt -check" in runs
+    assert plan["permissions"]["id-token"] == "write"
+
+
+def test_aws_access_is_oidc_per_environment() -> None:
+    for name, job in (("deploy.yml", "deploy"), ("rollback.yml", "rollback")):
+        body = _load(name)["jobs"][job]
         assert body["permissions"]["id-token"] == "write"
         assert body["environment"] == "${{ inputs.environment }}"
         (credentials,) = [
@@ -78,12 +169,16 @@ def test_aws_access_is_oidc_per_environment(workflow: dict[Any, Any]) -> None:
             if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
         ]
         assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    assert "id-token" not in workflow["jobs"]["test"].get("permissions", {})
+    assert "id-token" not in _load("test.yml")["jobs"]["test"].get("permissions", {})
 
 
-def test_every_step_references_files_that_exist(workflow: dict[Any, Any]) -> None:
+ALL_WORKFLOWS = ("deploy.yml", "rollback.yml", "ci.yml", "test.yml")
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_every_step_references_files_that_exist(name: str) -> None:
     missing = []
-    for job, step in _steps(workflow):
+    for job, step in _steps(_load(name)):
         texts = [step.get("run", "")]
         texts += [str(v) for v in (step.get("with") or {}).values()]
         for text in texts:
@@ -95,17 +190,19 @@ def test_every_step_references_files_that_exist(workflow: dict[Any, Any]) -> Non
     assert not missing, f"steps reference files missing from the repository: {missing}"
 
 
-def test_actions_are_versioned(workflow: dict[Any, Any]) -> None:
-    for _, step in _steps(workflow):
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_actions_are_versioned(name: str) -> None:
+    for _, step in _steps(_load(name)):
         if "uses" in step:
             ref = step["uses"].partition("@")[2]
             assert ref and ref not in ("main", "master", "latest"), step["uses"]
 
 
-def test_no_secret_in_the_workflow() -> None:
-    text = WORKFLOW.read_text()
-    found = [name for name, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
-    assert not found, f"secret-looking values in the workflow: {found}"
+def test_no_secret_in_the_workflows() -> None:
+    for path in [*WORKFLOWS.glob("*.yml"), *PIPELINE.glob("*.sh")]:
+        text = path.read_text()
+        found = [name for name, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
+        assert not found, f"secret-looking values in {path.name}: {found}"
 
 
 def test_docs_walk_from_an_empty_account_to_a_running_environment() -> None:

@@ -1,7 +1,8 @@
 # Once per AWS account, before any environment (docs/deploy.md, step 2):
 #   - the S3 bucket holding every environment's Terraform state (KMS, versioned,
 #     TLS-only, private; locking with S3 lock files, Terraform >= 1.10);
-#   - the GitHub Actions OIDC provider the deploy roles trust.
+#   - the GitHub Actions OIDC provider the deploy roles trust;
+#   - the read-only role the pull-request workflow (ci.yml) plans with.
 # Its own state is local (terraform.tfstate in this directory, kept by the operator) or
 # migrated into the bucket after the first apply.
 
@@ -42,6 +43,16 @@ variable "create_github_oidc_provider" {
   description = "Create the token.actions.githubusercontent.com OIDC provider (false if the account already has one)."
   type        = bool
   default     = true
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose pull requests may plan this account's environment."
+  type        = string
+}
+
+variable "plan_environment" {
+  description = "GitHub environment the pull-request plan job runs in for this account, e.g. dev-plan."
+  type        = string
 }
 
 data "aws_caller_identity" "current" {}
@@ -195,6 +206,85 @@ resource "aws_iam_openid_connect_provider" "github" {
   thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
 }
 
+data "aws_iam_openid_connect_provider" "github" {
+  count = var.create_github_oidc_provider ? 0 : 1
+  url   = "https://token.actions.githubusercontent.com"
+}
+
+locals {
+  github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
+}
+
+# `terraform plan` on pull requests: reads everything (ReadOnlyAccess), decrypts the state
+# and the Terraform-written secrets it refreshes, writes nothing (plan runs -lock=false).
+data "aws_iam_policy_document" "plan_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${var.github_repository}:environment:${var.plan_environment}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "plan" {
+  name                 = "atelier-terraform-plan"
+  description          = "Assumed by pull-request CI (environment ${var.plan_environment}) to run terraform plan"
+  assume_role_policy   = data.aws_iam_policy_document.plan_assume.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read_only" {
+  role       = aws_iam_role.plan.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+data "aws_iam_policy_document" "plan" {
+  statement {
+    sid       = "ReadState"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.state.arn]
+  }
+
+  # Refreshing aws_secretsmanager_secret_version reads the value it wrote.
+  statement {
+    sid       = "RefreshTerraformSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:${data.aws_caller_identity.current.account_id}:secret:atelier-*"]
+  }
+
+  statement {
+    sid       = "DecryptWithTheEnvironmentKeys"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:*:${data.aws_caller_identity.current.account_id}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = ["atelier"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "plan" {
+  name   = "plan"
+  role   = aws_iam_role.plan.id
+  policy = data.aws_iam_policy_document.plan.json
+}
+
 output "state_bucket" {
   description = "Name of the Terraform state bucket (backend.hcl: bucket)."
   value       = aws_s3_bucket.state.id
@@ -207,5 +297,10 @@ output "state_kms_key_alias_arn" {
 
 output "github_oidc_provider_arn" {
   description = "ARN of the GitHub OIDC provider (terraform.tfvars: github_oidc_provider_arn)."
-  value       = one(aws_iam_openid_connect_provider.github[*].arn)
+  value       = local.github_oidc_provider_arn
+}
+
+output "plan_role_arn" {
+  description = "Role of the pull-request plan job (GitHub environment <env>-plan: variable AWS_PLAN_ROLE_ARN)."
+  value       = aws_iam_role.plan.arn
 }

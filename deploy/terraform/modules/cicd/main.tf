@@ -40,7 +40,7 @@ resource "aws_iam_role" "deploy" {
   name                 = "${var.name}-github-deploy"
   description          = "Assumed by GitHub Actions (environment ${var.environment}) to deploy ${var.name}"
   assume_role_policy   = data.aws_iam_policy_document.assume.json
-  max_session_duration = 3600
+  max_session_duration = 7200 # the deploy job waits up to 30 min on migrations and 45 on the roll
   tags                 = var.tags
 }
 
