@@ -35,7 +35,8 @@ class Tables:
     token_hashes: dict[str, str] = field(default_factory=dict)
     """Every refresh-token hash ever issued -> its family id."""
     transfer_codes: dict[str, TransferCode] = field(default_factory=dict)
-    login_attempts: dict[str, LoginAttempts] = field(default_factory=dict)
+    login_attempts: dict[tuple[str, str], LoginAttempts] = field(default_factory=dict)
+    """(e-mail, source) -> failed logins in a row."""
     images: dict[str, ImageJob] = field(default_factory=dict)
     outbox: dict[str, OutboxRecord] = field(default_factory=dict)
     admins: dict[str, LocalAdmin] = field(default_factory=dict)

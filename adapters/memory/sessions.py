@@ -77,9 +77,29 @@ class InMemoryTransferCodeRepository:
             raise Conflict("transfer code exists")
         if code.user_id not in tables.users:
             raise Conflict("no such user")
+        if any(other.user_id == code.user_id and _open(other)
+               for other in tables.transfer_codes.values()):
+            raise Conflict("the user holds an open transfer code")
         tables.transfer_codes[code.code_hash] = copy.deepcopy(code)
+
+    async def use(self, code_hash: str, now: datetime) -> TransferCode | None:
+        code = self._ws.tables.transfer_codes.get(code_hash)
+        if code is None or not code.is_live(now):
+            return None
+        code.redeem(now)
+        return copy.deepcopy(code)
+
+    async def void_open_for_user(self, user_id: str, now: datetime) -> None:
+        for code in self._ws.tables.transfer_codes.values():
+            if code.user_id == user_id and _open(code):
+                code.voided_at = now
 
     async def update(self, code: TransferCode) -> None:
         if code.code_hash not in self._ws.tables.transfer_codes:
             raise NotFound("transfer code not found")
         self._ws.tables.transfer_codes[code.code_hash] = copy.deepcopy(code)
+
+
+def _open(code: TransferCode) -> bool:
+    """Unused and not voided, expired or not (the SQL schema's partial unique index)."""
+    return code.used_at is None and code.voided_at is None

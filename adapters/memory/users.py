@@ -6,7 +6,7 @@ from adapters.memory.workspace import Workspace
 from application.ports.admin import UserQuery
 from domain.devices.model import Device
 from domain.shared.errors import Conflict, NotFound
-from domain.users.lockout import LoginAttempts
+from domain.users.lockout import EVERY_SOURCE, LoginAttempts
 from domain.users.model import EmailInUse, User
 
 
@@ -137,8 +137,16 @@ class InMemoryLoginAttemptRepository:
     def __init__(self, workspace: Workspace) -> None:
         self._ws = workspace
 
-    async def get(self, email: str) -> LoginAttempts | None:
-        return copy.deepcopy(self._ws.tables.login_attempts.get(email))
+    async def get(self, email: str, source: str = EVERY_SOURCE) -> LoginAttempts | None:
+        return copy.deepcopy(self._ws.tables.login_attempts.get((email, source)))
+
+    async def get_for_update(self, email: str, source: str) -> LoginAttempts:
+        """A memory unit of work holds the whole database already."""
+        return await self.get(email, source) or LoginAttempts(email, source=source)
 
     async def save(self, attempts: LoginAttempts) -> None:
-        self._ws.tables.login_attempts[attempts.email] = copy.deepcopy(attempts)
+        key = (attempts.email, attempts.source)
+        self._ws.tables.login_attempts[key] = copy.deepcopy(attempts)
+
+    async def delete(self, email: str, source: str) -> None:
+        self._ws.tables.login_attempts.pop((email, source), None)

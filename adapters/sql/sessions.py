@@ -122,3 +122,31 @@ class SqlAlchemyTransferCodeRepository:
         )
         if changed == 0:
             raise NotFound("transfer code not found")
+
+    async def use(self, code_hash: str, now: datetime) -> TransferCode | None:
+        # On PostgreSQL a racing UPDATE waits for the winner's row lock, then re-checks
+        # `used_at IS NULL` on the committed row and matches nothing.
+        result = await self._session.execute(
+            update(transfer_codes)
+            .where(
+                transfer_codes.c.hash == code_hash,
+                transfer_codes.c.used_at.is_(None),
+                transfer_codes.c.voided_at.is_(None),
+                transfer_codes.c.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(*transfer_codes.c)
+        )
+        row = result.mappings().first()
+        return row_to_transfer_code(row) if row is not None else None
+
+    async def void_open_for_user(self, user_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(transfer_codes)
+            .where(
+                transfer_codes.c.user_id == user_id,
+                transfer_codes.c.used_at.is_(None),
+                transfer_codes.c.voided_at.is_(None),
+            )
+            .values(voided_at=now)
+        )

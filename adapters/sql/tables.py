@@ -97,11 +97,19 @@ transfer_codes = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime, nullable=True),
     Column("voided_at", UtcDateTime, nullable=True),
+    # At most one open code per user, whatever races (migration 0003).
+    Index(
+        "uq_transfer_codes_open_user_id", "user_id", unique=True,
+        postgresql_where=text("used_at IS NULL AND voided_at IS NULL"),
+        sqlite_where=text("used_at IS NULL AND voided_at IS NULL"),
+    ),
 )
 
 login_attempts = Table(
     "login_attempts", metadata,
     Column("email", String(254), primary_key=True),
+    # The client's address, or "*" for the count over every address (migration 0003).
+    Column("source", String(64), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("locked_until", UtcDateTime, nullable=True),
 )

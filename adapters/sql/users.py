@@ -17,7 +17,7 @@ from adapters.sql.tables import devices, login_attempts, users
 from application.ports.admin import UserQuery
 from domain.devices.model import Device
 from domain.shared.errors import NotFound
-from domain.users.lockout import LoginAttempts
+from domain.users.lockout import EVERY_SOURCE, LoginAttempts
 from domain.users.model import User, UserKind
 
 
@@ -145,19 +145,36 @@ class SqlAlchemyLoginAttemptRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, email: str) -> LoginAttempts | None:
-        result = await self._session.execute(
-            select(login_attempts).where(login_attempts.c.email == email))
+    async def get(self, email: str, source: str = EVERY_SOURCE) -> LoginAttempts | None:
+        result = await self._session.execute(select(login_attempts).where(
+            login_attempts.c.email == email, login_attempts.c.source == source))
         row = result.mappings().first()
         return row_to_attempts(row) if row is not None else None
 
+    async def get_for_update(self, email: str, source: str) -> LoginAttempts:
+        # A row to lock first (a lock on nothing holds nothing); FOR UPDATE on PostgreSQL,
+        # SQLite's write transactions (BEGIN IMMEDIATE) already take turns.
+        await self._session.execute(self._upsert().values(
+            attempts_to_row(LoginAttempts(email, source=source))).on_conflict_do_nothing())
+        result = await self._session.execute(
+            select(login_attempts)
+            .where(login_attempts.c.email == email, login_attempts.c.source == source)
+            .with_for_update())
+        return row_to_attempts(result.mappings().one())
+
     async def save(self, attempts: LoginAttempts) -> None:
         row = attempts_to_row(attempts)
-        dialect = self._session.get_bind().dialect.name
-        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(login_attempts)
         await self._session.execute(
-            upsert.values(row).on_conflict_do_update(
-                index_elements=[login_attempts.c.email],
+            self._upsert().values(row).on_conflict_do_update(
+                index_elements=[login_attempts.c.email, login_attempts.c.source],
                 set_={"failures": row["failures"], "locked_until": row["locked_until"]},
             )
         )
+
+    async def delete(self, email: str, source: str) -> None:
+        await self._session.execute(delete(login_attempts).where(
+            login_attempts.c.email == email, login_attempts.c.source == source))
+
+    def _upsert(self) -> postgresql.Insert | sqlite.Insert:
+        dialect = self._session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(login_attempts)

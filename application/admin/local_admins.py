@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from application.admin.acting import Acting
 from application.auth.policy import AuthPolicy
+from application.identity.password_check import clear_login_attempts, take_login_attempt
 from application.ports.admin import PasswordHasher
 from application.ports.clock import Clock
 from application.ports.tokens import TokenSigner
@@ -11,12 +12,12 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.admins.model import (
     AdminIdentity,
     AdminSource,
+    AuditEntry,
     InvalidAdminCredentials,
     LocalAdmin,
 )
 from domain.shared.errors import Conflict
 from domain.shared.ids import new_id
-from domain.users.lockout import LoginAttempts
 from domain.users.model import check_password, normalize_email
 
 ADMIN_AUDIENCE = "atelier-admin"
@@ -77,13 +78,15 @@ class LocalAdminLogin:
         self._policy, self._clock, self._ttl = policy, clock, token_ttl
         self._dummy: str | None = None
 
-    async def __call__(self, email: str, password: str, source_ip: str | None) -> AdminSession:
+    async def __call__(self, email: str, password: str, source_ip: str) -> AdminSession:
+        """Failures count per address and source (the client's address), as for members;
+        each one goes to the audit log."""
         email = normalize_email(email)
         key = attempts_key(email)
+        lockout = self._policy.lockout
+        await take_login_attempt(self._uow_factory, lockout, self._clock, key, source_ip)
         async with self._uow_factory() as uow:
-            attempts = await uow.login_attempts.get(key) or LoginAttempts(key)
             admin = await uow.admins.get_by_email(email)
-        attempts.check(self._clock())
         if admin is None:
             # The same work as a real check, so timing does not reveal who is an admin.
             self._dummy = self._dummy or await self._hasher.hash(secrets.token_urlsafe(16))
@@ -91,16 +94,16 @@ class LocalAdminLogin:
         ok = (admin is not None and not admin.disabled
               and await self._hasher.verify(admin.password_hash, password))
         now = self._clock()
-        async with self._uow_factory() as uow:
-            attempts = await uow.login_attempts.get(key) or LoginAttempts(key)
-            if not ok or admin is None:
-                attempts.failed(now, self._policy.lockout)
-                await uow.login_attempts.save(attempts)
+        if not ok or admin is None:
+            async with self._uow_factory() as uow:
+                await uow.audit.append(AuditEntry(
+                    now, "anonymous", "admin.login_failed", "admin",
+                    admin.id if admin is not None else email, source_ip,
+                    details={"email": email}))
                 await uow.commit()
-                raise InvalidAdminCredentials()
-            if attempts.failures:
-                attempts.succeeded()
-                await uow.login_attempts.save(attempts)
+            raise InvalidAdminCredentials()
+        await clear_login_attempts(self._uow_factory, key, source_ip)
+        async with self._uow_factory() as uow:
             identity = AdminIdentity(admin.id, AdminSource.LOCAL, admin.email)
             await uow.audit.append(
                 Acting(identity, source_ip).entry("admin.login", "admin", admin.id, now))

@@ -25,12 +25,15 @@ class Login:
         self._policy, self._clock = policy, clock
 
     async def __call__(
-        self, email: str, password: str, device_id: str, platform: str
+        self, email: str, password: str, device_id: str, platform: str, client_ip: str
     ) -> Authenticated:
+        """`client_ip` is where the request came from: failures count per address and
+        source, so a stranger's guesses lock out the stranger, not the owner everywhere."""
         email = normalize_email(email)
         device_id, platform_ = validate_device_id(device_id), parse_platform(platform)
         subject = await check_password_login(
-            self._uow_factory, self._identity, self._policy, self._clock, email, password)
+            self._uow_factory, self._identity, self._policy, self._clock, email, password,
+            client_ip)
         now = self._clock()
         async with self._uow_factory() as uow:
             user = await uow.users.get_by_external_id(subject)

@@ -29,12 +29,15 @@ class MergeGuest:
         self._uow_factory, self._identity, self._tokens = uow_factory, identity, tokens
         self._policy, self._clock, self._auth_cache = policy, clock, auth_cache
 
-    async def __call__(self, guest: Principal, email: str, password: str) -> Authenticated:
+    async def __call__(
+        self, guest: Principal, email: str, password: str, client_ip: str
+    ) -> Authenticated:
         if not guest.user.is_guest:
             raise NotAGuest()
         email = normalize_email(email)
         subject = await check_password_login(
-            self._uow_factory, self._identity, self._policy, self._clock, email, password)
+            self._uow_factory, self._identity, self._policy, self._clock, email, password,
+            client_ip)
         now = self._clock()
         async with self._uow_factory() as uow:
             guest_user = await uow.users.get(guest.user.id)

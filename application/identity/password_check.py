@@ -1,10 +1,34 @@
-"""The password check behind the login lock-out, shared by log-in and merge-guest."""
+"""The password check behind the login lock-out, shared by log-in and merge-guest (and, with
+its own counter key, by local admins)."""
 
 from application.auth.policy import AuthPolicy
 from application.ports.clock import Clock
-from application.ports.identity import IdentityProvider, InvalidCredentials
+from application.ports.identity import EmailNotConfirmed, IdentityProvider, InvalidCredentials
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.users.lockout import LoginAttempts
+from domain.users.lockout import EVERY_SOURCE, LockoutPolicy, take_attempt
+
+
+async def take_login_attempt(
+    uow_factory: UnitOfWorkFactory, policy: LockoutPolicy, clock: Clock, key: str, source: str
+) -> None:
+    """Counts one password check for `key` from `source` (and for `key` from anywhere)
+    before it runs, in one transaction holding both counts; raises AccountLocked instead
+    when either is locked. So however many requests race, at most the threshold check."""
+    async with uow_factory() as uow:
+        from_source = await uow.login_attempts.get_for_update(key, source)
+        account = await uow.login_attempts.get_for_update(key, EVERY_SOURCE)
+        take_attempt(from_source, account, clock(), policy)
+        await uow.login_attempts.save(from_source)
+        await uow.login_attempts.save(account)
+        await uow.commit()
+
+
+async def clear_login_attempts(uow_factory: UnitOfWorkFactory, key: str, source: str) -> None:
+    """The right password: failures in a row start again, from this source and overall."""
+    async with uow_factory() as uow:
+        await uow.login_attempts.delete(key, source)
+        await uow.login_attempts.delete(key, EVERY_SOURCE)
+        await uow.commit()
 
 
 async def check_password_login(
@@ -14,23 +38,16 @@ async def check_password_login(
     clock: Clock,
     email: str,
     password: str,
+    client_ip: str,
 ) -> str:
     """The identity provider's subject for these credentials, behind the login lock-out."""
-    async with uow_factory() as uow:
-        attempts = await uow.login_attempts.get(email) or LoginAttempts(email)
-    attempts.check(clock())
+    await take_login_attempt(uow_factory, policy.lockout, clock, email, client_ip)
     try:
         subject = await identity.authenticate(email, password)
     except InvalidCredentials:
-        async with uow_factory() as uow:
-            attempts = await uow.login_attempts.get(email) or LoginAttempts(email)
-            attempts.failed(clock(), policy.lockout)
-            await uow.login_attempts.save(attempts)
-            await uow.commit()
+        raise  # already counted
+    except EmailNotConfirmed:
+        await clear_login_attempts(uow_factory, email, client_ip)  # the password was right
         raise
-    if attempts.failures:
-        async with uow_factory() as uow:
-            attempts.succeeded()
-            await uow.login_attempts.save(attempts)
-            await uow.commit()
+    await clear_login_attempts(uow_factory, email, client_ip)
     return subject

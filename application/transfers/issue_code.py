@@ -23,9 +23,9 @@ class IssueTransferCode:
     async def __call__(self, principal: Principal) -> IssuedCode:
         now = self._clock()
         async with self._uow_factory() as uow:
-            for older in await uow.transfer_codes.live_for_user(principal.user.id, now):
-                older.void(now)
-                await uow.transfer_codes.update(older)
+            # Concurrent issues take turns on the user's row, so exactly one code stays live.
+            await uow.users.lock(principal.user.id)
+            await uow.transfer_codes.void_open_for_user(principal.user.id, now)
             ttl = self._policy.transfer_code_ttl
             issued, code = TransferCode.issue(principal.user.id, now, ttl)
             await uow.transfer_codes.add(issued)

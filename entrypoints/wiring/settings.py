@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     reuse_interval_seconds: float = 10.0
     transfer_code_ttl_seconds: int = 86400
     guest_inactivity_days: float = 90.0
-    lockout_threshold: int = 5
+    lockout_threshold: int = 5  # failures in a row per account and client address
+    lockout_account_threshold: int = 50  # per account, from every address together
     lockout_base_seconds: float = 30.0
     auth_cache_seconds: float = 5.0
 
@@ -136,6 +137,7 @@ class Settings(BaseSettings):
             guest_inactivity=timedelta(days=self.guest_inactivity_days),
             lockout=LockoutPolicy(
                 threshold=self.lockout_threshold,
+                account_threshold=self.lockout_account_threshold,
                 base_delay=timedelta(seconds=self.lockout_base_seconds),
             ),
         )

@@ -343,3 +343,39 @@ async def test_upgrade_database_is_idempotent(db: str, request: pytest.FixtureRe
         "login_attempts", "local_credentials", "images", "outbox",
     } <= names
     assert drift == [], "adapters/sql/tables.py and the migrations disagree"
+
+
+async def test_credential_code_attempts_are_taken_up_to_the_cap(
+    repo_backend: RepoBackend,
+) -> None:
+    store = repo_backend.credentials
+    await store.add(LocalCredential("code@example.com", "sub-c", "x", T0, code_hash="h1",
+                                    code_expires_at=T0 + DAY))
+    taken = [await store.take_code_attempt("code@example.com", T0, 3) for _ in range(4)]
+    assert [c.code_attempts if c else None for c in taken] == [1, 2, 3, None]
+    assert await store.take_code_attempt("code@example.com", T0 + DAY, 9) is None  # expired
+    assert await store.take_code_attempt("ghost@example.com", T0, 9) is None
+    assert not await store.confirm_with("code@example.com", "another code")
+    assert await store.confirm_with("code@example.com", "h1")
+    confirmed = await store.get("code@example.com")
+    assert confirmed is not None and confirmed.confirmed and confirmed.code_hash is None
+    assert not await store.confirm_with("code@example.com", "h1")
+
+
+async def test_login_attempts_per_source_are_held_and_cleared(repo_backend: RepoBackend) -> None:
+    async with repo_backend.uow() as uow:
+        fresh = await uow.login_attempts.get_for_update("y@example.com", "10.0.0.1")
+        assert fresh == LoginAttempts("y@example.com", source="10.0.0.1")
+        fresh.failures = 2
+        await uow.login_attempts.save(fresh)
+        await uow.login_attempts.save(LoginAttempts("y@example.com", 1))
+        await uow.commit()
+    async with repo_backend.uow() as uow:
+        held = await uow.login_attempts.get_for_update("y@example.com", "10.0.0.1")
+        assert held.failures == 2
+        assert await uow.login_attempts.get("y@example.com") == LoginAttempts("y@example.com", 1)
+        await uow.login_attempts.delete("y@example.com", "10.0.0.1")
+        await uow.commit()
+    async with repo_backend.uow() as uow:
+        assert await uow.login_attempts.get("y@example.com", "10.0.0.1") is None
+        assert await uow.login_attempts.get("y@example.com") is not None

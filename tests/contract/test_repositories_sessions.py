@@ -8,7 +8,7 @@ import pytest
 
 from domain.sessions.model import RefreshFamily
 from domain.sessions.tokens import hash_token
-from domain.shared.errors import ConcurrentUpdate, NotFound
+from domain.shared.errors import ConcurrentUpdate, Conflict, NotFound
 from domain.transfers.model import TransferCode
 from tests.contract.conftest import T0, RepoBackend, guest
 
@@ -184,24 +184,27 @@ async def test_transfer_codes(repo_backend: RepoBackend) -> None:
     newer, _ = TransferCode.issue(user_id, T0 + timedelta(hours=1), DAY)
     async with repo_backend.uow() as uow:
         await uow.transfer_codes.add(older)
-        await uow.transfer_codes.add(newer)
         await uow.commit()
     async with repo_backend.uow() as uow:
         assert await uow.transfer_codes.get(older.code_hash) == older
         assert await uow.transfer_codes.get("0" * 64) is None
-        at = T0 + timedelta(hours=2)
-        assert await uow.transfer_codes.live_for_user(user_id, at) == [older, newer]
-        assert await uow.transfer_codes.live_for_user(user_id, T0 + DAY) == [newer]
-        older.void(at)
-        await uow.transfer_codes.update(older)
+        assert await uow.transfer_codes.live_for_user(user_id, T0) == [older]
+        assert await uow.transfer_codes.live_for_user(user_id, T0 + DAY) == []
+        with pytest.raises(Conflict):  # one open code per user, expired or not
+            await uow.transfer_codes.add(newer)
+    at = T0 + timedelta(hours=2)
+    async with repo_backend.uow() as uow:
+        await uow.transfer_codes.void_open_for_user(user_id, T0 + timedelta(hours=1))
+        await uow.transfer_codes.add(newer)
         await uow.commit()
     async with repo_backend.uow() as uow:
         stored = await uow.transfer_codes.get(older.code_hash)
-        assert stored is not None and stored.voided_at == T0 + timedelta(hours=2)
-        assert await uow.transfer_codes.live_for_user(user_id, T0 + timedelta(hours=2)) == [
-            newer]
-        newer.redeem(T0 + timedelta(hours=3))
-        await uow.transfer_codes.update(newer)
+        assert stored is not None and stored.voided_at == T0 + timedelta(hours=1)
+        assert await uow.transfer_codes.use(older.code_hash, at) is None
+        assert await uow.transfer_codes.live_for_user(user_id, at) == [newer]
+        used = await uow.transfer_codes.use(newer.code_hash, T0 + timedelta(hours=3))
+        assert used is not None and used.used_at == T0 + timedelta(hours=3)
+        assert await uow.transfer_codes.use(newer.code_hash, T0 + timedelta(hours=3)) is None
         await uow.commit()
     async with repo_backend.uow() as uow:
         assert await uow.transfer_codes.live_for_user(user_id, T0 + timedelta(hours=3)) == []
@@ -209,3 +212,12 @@ async def test_transfer_codes(repo_backend: RepoBackend) -> None:
         assert redeemed is not None and redeemed.used_at == T0 + timedelta(hours=3)
         with pytest.raises(NotFound):
             await uow.transfer_codes.update(TransferCode("f" * 64, user_id, T0, T0 + DAY))
+
+
+async def test_an_expired_transfer_code_is_not_used(repo_backend: RepoBackend) -> None:
+    user_id = await _with_user(repo_backend)
+    code, _ = TransferCode.issue(user_id, T0, DAY)
+    async with repo_backend.uow() as uow:
+        await uow.transfer_codes.add(code)
+        assert await uow.transfer_codes.use(code.code_hash, T0 + DAY) is None
+        await uow.commit()
