@@ -4,6 +4,11 @@ The address is the socket peer, or the X-Forwarded-For entry that exactly the co
 number of trusted proxies (CloudFront -> ALB) appended; whatever a client wrote further left
 is ignored, so a forged header gains nothing. Denials answer 403 `ip_not_allowed` and are
 logged.
+
+The probes answer from any address: the load balancer checks `/readyz` from its own
+address and the container health check `/healthz` from the task's, neither of which is (or
+should be) allow-listed. They answer here, before the app, and tell nothing but that the
+process serves: the admin API depends on nothing a load balancer could route around.
 """
 
 import json
@@ -18,6 +23,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from entrypoints.http_edge.client_ip import client_ip
 
 log = logging.getLogger("atelier.admin.network")
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+ALIVE = json.dumps({"status": "ok"}).encode()
 
 DENIED = json.dumps({"error": {
     "code": "ip_not_allowed",
@@ -56,6 +64,9 @@ class AllowListGate:
         self.app, self._allow, self._hops, self._open = app, allow, trusted_hops, open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROBE_PATHS:
+            await _answer(send, 200, ALIVE, head=scope.get("method") == "HEAD")
+            return
         if scope["type"] in ("http", "websocket") and scope["path"] not in self._open:
             address = client_ip(ASGIConnection[Any, Any, Any, Any](scope), self._hops)
             if not self._allow.allows(address):
@@ -72,7 +83,11 @@ async def _deny(scope: Scope, send: Send) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008, "reason": "ip_not_allowed"})
         return
-    await send({"type": "http.response.start", "status": 403, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(DENIED)).encode()),
+    await _answer(send, 403, DENIED)
+
+
+async def _answer(send: Send, status: int, body: bytes, head: bool = False) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": DENIED})
+    await send({"type": "http.response.body", "body": b"" if head else body})
