@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from adapters.sql.errors import storage_error_for, storage_errors
+from application.ports.storage import StorageUnavailable
 
 if TYPE_CHECKING:
     import asyncpg
@@ -78,6 +79,8 @@ def _raise_storage_errors(engine: AsyncEngine) -> None:
     def _translate(context: ExceptionContext) -> BaseException | None:
         if context.is_pre_ping:  # the pool replaces that connection itself
             return None
+        if context.is_disconnect:  # SQLAlchemy's judgement: the connection is gone
+            return StorageUnavailable()
         return storage_error_for(context.original_exception)
 
 

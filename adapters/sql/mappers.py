@@ -1,6 +1,7 @@
 """Rows <-> domain objects, explicitly; the domain never sees SQLAlchemy."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -28,7 +29,7 @@ def user_to_row(user: User) -> Row:
     }
 
 
-def row_to_user(row: RowMapping) -> User:
+def row_to_user(row: Mapping[Any, Any]) -> User:
     return User(
         id=row["id"], kind=UserKind(row["kind"]), status=UserStatus(row["status"]),
         email=row["email"], email_confirmed=row["email_confirmed"],
@@ -65,7 +66,7 @@ def family_to_row(family: RefreshFamily) -> Row:
     }
 
 
-def row_to_family(row: RowMapping) -> RefreshFamily:
+def row_to_family(row: Mapping[Any, Any]) -> RefreshFamily:
     nonce = row["rotation_nonce"]
     return RefreshFamily(
         id=row["id"], user_id=row["user_id"], device_id=row["device_id"],

@@ -40,6 +40,15 @@ class DeviceMismatch(InvalidRefreshToken):
     code = "device_mismatch"
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedHash:
+    """A refresh token's hash as a store keeps it: the family's generation that issued it
+    (the login's token is generation 0)."""
+
+    hash: str
+    generation: int
+
+
 @dataclass
 class RefreshFamily:
     """Every refresh token descended from one login on one device.
@@ -79,6 +88,22 @@ class RefreshFamily:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def current_issued_at(self) -> datetime:
+        """When the current token was issued: at login, or at the last rotation."""
+        return self.rotated_at or self.created_at
+
+    def unrecorded(self) -> list[IssuedHash]:
+        """The hashes issued since this object was loaded, oldest first; the last is the
+        current token's."""
+        first = self.generation - len(self.unrecorded_hashes) + 1
+        return [IssuedHash(digest, first + offset)
+                for offset, digest in enumerate(self.unrecorded_hashes)]
+
+    def mark_recorded(self) -> None:
+        """The store now holds every hash issued so far."""
+        self.unrecorded_hashes.clear()
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
