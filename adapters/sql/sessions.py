@@ -75,16 +75,16 @@ class SqlAlchemySessionRepository:
     async def _record_hashes(self, family: RefreshFamily) -> None:
         """Only what this family issued since it was loaded: a refresh stays O(1) however
         long the family has lived."""
-        if not family.unrecorded_hashes:
+        issued = family.unrecorded()
+        if not issued:
             return
-        generation = family.generation - len(family.unrecorded_hashes) + 1
         rows: list[dict[str, Any]] = [
-            {"hash": digest, "family_id": family.id, "generation": generation + offset,
-             "issued_at": family.rotated_at or family.created_at}
-            for offset, digest in enumerate(family.unrecorded_hashes)
+            {"hash": token.hash, "family_id": family.id, "generation": token.generation,
+             "issued_at": family.current_issued_at}
+            for token in issued
         ]
         await self._session.execute(insert(tokens), rows)
-        family.unrecorded_hashes.clear()
+        family.mark_recorded()
 
 
 class SqlAlchemyTransferCodeRepository:
