@@ -27,7 +27,7 @@ class InMemorySessionRepository:
         stored = copy.deepcopy(family)
         self._record_hashes(stored)
         tables.sessions[family.id] = stored
-        family.unrecorded_hashes.clear()
+        family.mark_recorded()
 
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:
         tables = self._ws.tables
@@ -40,7 +40,7 @@ class InMemorySessionRepository:
             stored.revoked_at, stored.revoked_reason = current.revoked_at, current.revoked_reason
         self._record_hashes(stored)
         tables.sessions[family.id] = stored
-        family.unrecorded_hashes.clear()
+        family.mark_recorded()
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[RefreshFamily]:
         live = [
@@ -53,7 +53,7 @@ class InMemorySessionRepository:
     def _record_hashes(self, family: RefreshFamily) -> None:
         for digest in family.unrecorded_hashes:
             self._ws.tables.token_hashes.setdefault(digest, family.id)
-        family.unrecorded_hashes.clear()
+        family.mark_recorded()
 
 
 class InMemoryTransferCodeRepository:
