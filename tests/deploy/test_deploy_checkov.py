@@ -52,6 +52,8 @@ REVIEWED_SKIPS: dict[str, str] = {
     "CKV_AWS_374": "worldwide app: no geo restriction",
     "CKV2_AWS_47": "Log4j rules present; AnonymousIpList would block VPN users",
     "CKV_AWS_158": "WAF log group in us-east-1 cannot use the regional CMK",
+    "CKV_AWS_157": "RDS Multi-AZ is a variable: on in prod, off in dev for cost (tfvars tested)",
+    "CKV2_AWS_50": "Redis failover follows cache_nodes: 2 nodes in prod, 1 in dev (tfvars tested)",
 }
 
 SKIP_COMMENT = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")

@@ -178,3 +178,22 @@ def test_compose_runs_the_full_stack() -> None:
     assert set(built) >= TARGETS
     for name in HTTP_TARGETS | {"worker"}:
         assert services[name].get("read_only") is True, name
+
+
+AWS_CLIENT = re.compile(
+    r"""\.client\(\s*["']([a-z0-9-]+)["']|aws_client\([^)]*?["']([a-z0-9-]+)["']"""
+)
+
+
+def test_the_image_keeps_the_api_model_of_every_aws_service_the_code_calls() -> None:
+    """The builder deletes botocore's other service models: a client for a service left out
+    would fail at start with UnknownServiceError."""
+    (kept,) = [a for k, a in _instructions() if k == "ARG" and a.startswith("AWS_SERVICES=")]
+    kept_services = set(kept.partition("=")[2].strip('"').split())
+    called = set()
+    for package in ("adapters", "entrypoints"):
+        for path in (REPO_ROOT / package).rglob("*.py"):
+            for match in AWS_CLIENT.finditer(path.read_text()):
+                called.add(match.group(1) or match.group(2))
+    assert {"s3", "sqs", "secretsmanager"} <= called, called
+    assert called <= kept_services, f"add {called - kept_services} to AWS_SERVICES"

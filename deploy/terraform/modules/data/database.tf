@@ -76,6 +76,7 @@ resource "random_password" "db" {
 }
 
 resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_157:Multi-AZ is a variable: prod sets db_multi_az = true, dev runs single-AZ to save the standby (docs/cost.md; tests/deploy checks both tfvars).
   identifier     = var.name
   engine         = "postgres"
   engine_version = var.db_engine_version
