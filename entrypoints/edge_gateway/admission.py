@@ -4,13 +4,21 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adapters.crypto.eddsa import EdDSAVerifier, InvalidToken, UnknownKid
+from adapters.crypto.eddsa import InvalidToken, UnknownKid
 
 MAX_CHANNELS = 16
 
 
 class Refetcher(Protocol):
     async def refresh_for(self, kid: str) -> bool: ...
+
+
+class ConnectionTokenVerifier(Protocol):
+    """Checks a connection token against the keys in hand (EdDSAVerifier over the JWKS)."""
+
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+    def header_kid(self, header_segment: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ def honoured_channels(claims: dict[str, Any]) -> tuple[str, ...]:
 class TokenAdmission:
     """Verifies a connection token locally; an unknown kid may refetch the JWKS once."""
 
-    def __init__(self, verifier: EdDSAVerifier, jwks: Refetcher) -> None:
+    def __init__(self, verifier: ConnectionTokenVerifier, jwks: Refetcher) -> None:
         self._verifier, self._jwks = verifier, jwks
 
     async def admit(self, token: str) -> Admitted:
