@@ -10,8 +10,8 @@ from litestar.types import Receive, Scope, Send
 
 from entrypoints.edge_gateway.container import GatewayContainer
 from entrypoints.edge_gateway.gateway import Gateway
-from entrypoints.edge_gateway.logs import redact_tokens_in_server_logs
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
+from entrypoints.http_edge.logging import redact_tokens_in_server_logs
 from entrypoints.wiring.lifespan import running
 
 REALTIME_PATH = "/v1/realtime"

@@ -2,15 +2,66 @@
 
 import json
 import logging
+import re
 import secrets
 import sys
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID = "x-request-id"
+# Query pairs are split at `&`, `;`, `?`, quotes and spaces, and named up to `=`; each also
+# percent-encoded, as uvicorn re-encodes a decoded path before logging it.
+_SEPARATOR = re.compile(r"""([\s"'&;?]|%3[fF]|%26)""")
+_EQUALS = re.compile(r"=|%3[dD]")
+REDACTED = "[redacted]"
+
+
+def _decoded(text: str) -> str:
+    for _ in range(4):  # %2574oken decodes to %74oken, then to token
+        decoded = unquote_plus(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text.lower()
+
+
+def _redact_segment(segment: str) -> str:
+    for equals in _EQUALS.finditer(segment):
+        if "token" in _decoded(segment[:equals.start()]):
+            return segment[:equals.end()] + REDACTED
+    return segment
+
+
+def redact_tokens(text: str) -> str:
+    """The text with the value of every pair whose name, percent-decoded, says `token`
+    (`token`, `access_token`, `%74oken`, which a server reads as `token`) blanked."""
+    if "token" not in _decoded(text):
+        return text
+    return "".join(_redact_segment(part) for part in _SEPARATOR.split(text))
+
+
+class RedactTokens(logging.Filter):
+    """Blanks tokens in uvicorn's lines: it logs the path with its query on every WebSocket
+    handshake (connection tokens travel there) and on every request in its access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_tokens(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_tokens(record.msg)
+        return True
+
+
+def redact_tokens_in_server_logs() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,6 +84,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access", "aiobotocore", "botocore", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact_tokens_in_server_logs()
 
 
 class RequestLogMiddleware:
@@ -64,7 +116,8 @@ class RequestLogMiddleware:
         finally:
             client = scope.get("client")
             self.log.info("request", extra={"fields": {
-                "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                "request_id": request_id, "method": scope["method"],
+                "path": redact_tokens(scope["path"]),
                 "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
                 "client": client[0] if client else None,
             }})
