@@ -2,27 +2,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from application.ports.messaging import RealtimeBus
+from application.ports.storage import StorageProbe
 
 TIMEOUT = 2.0
 
 
 def readiness_check(
-    engine: AsyncEngine, redis: Any, bus: RealtimeBus | None
+    storage: StorageProbe, redis: Any, bus: RealtimeBus | None
 ) -> Callable[[], Awaitable[dict[str, Any]]]:
     """What /readyz reports: each dependency `ok` or why not."""
 
     async def check() -> dict[str, Any]:
         results: dict[str, Any] = {}
-
-        async def database() -> None:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-
-        probes: dict[str, Callable[[], Awaitable[Any]]] = {"database": database}
+        probes: dict[str, Callable[[], Awaitable[Any]]] = {"database": storage.probe}
         if redis is not None:
             probes["redis"] = redis.ping
         for name, probe in probes.items():

@@ -61,7 +61,7 @@ class MobileContainer(containers.DeclarativeContainer):
 
     rate_limits = providers.Singleton(rate_limits, settings, infrastructure.rate_limiter)
     readiness = providers.Singleton(
-        readiness_check, infrastructure.engine, infrastructure.redis, infrastructure.bus)
+        readiness_check, infrastructure.uow_factory, infrastructure.redis, infrastructure.bus)
     published_keys = infrastructure.keyring
     signed_files = infrastructure.signed_files
 
