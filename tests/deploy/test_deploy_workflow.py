@@ -108,12 +108,12 @@ def test_waits_are_bounded_by_the_pipeline_not_by_aws_cli_waiters() -> None:
     for path in [*WORKFLOWS.glob("*.yml"), *PIPELINE.glob("*.sh")]:
         assert not re.search(r"^[^#\n]*aws ecs wait", path.read_text(), re.M), path.name
     scripts = _scripts()
-    assert "until_deadline" in (PIPELINE / "run-migrations.sh").read_text()
+    assert "until_deadline" in (PIPELINE / "run-task.sh").read_text()
     roll = (PIPELINE / "roll-services.sh").read_text()
     assert "until_deadline" in roll and "rolloutState" in roll and "FAILED" in roll
-    assert "MIGRATION_TIMEOUT_SECONDS" in scripts and "ROLL_TIMEOUT_SECONDS" in scripts
+    assert "TASK_TIMEOUT_SECONDS" in scripts and "ROLL_TIMEOUT_SECONDS" in scripts
     deploy = _load("deploy.yml")["jobs"]["deploy"]
-    budget = int(deploy["env"]["MIGRATION_TIMEOUT_SECONDS"]) + int(
+    budget = 2 * int(deploy["env"]["TASK_TIMEOUT_SECONDS"]) + int(
         deploy["env"]["ROLL_TIMEOUT_SECONDS"]
     )
     assert deploy["timeout-minutes"] * 60 > budget
@@ -141,7 +141,7 @@ def test_rollback_reuses_existing_images_and_runs_no_migration() -> None:
     assert "check-images.sh" in runs and "--require" in runs
     assert "register-revisions.sh" in runs and "roll-services.sh" in runs
     assert "publish-tag.sh" in runs
-    assert "run-migrations" not in runs and "build" not in runs.lower()
+    assert "run-task" not in runs and "build" not in runs.lower()
     assert not [s for _, s in _steps(rollback) if "docker/" in s.get("uses", "")]
 
 

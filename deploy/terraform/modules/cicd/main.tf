@@ -92,9 +92,11 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "RunMigrations"
+    # One-off tasks: the migrations before every roll, and on a fresh environment the first
+    # key rotation (so the first signing key exists before two API tasks race to create it).
+    sid       = "RunOneOffTasks"
     actions   = ["ecs:RunTask"]
-    resources = ["${var.task_definition_arns["migrate"]}:*"]
+    resources = [for task in ["migrate", "keys-rotate"] : "${var.task_definition_arns[task]}:*"]
 
     condition {
       test     = "ArnEquals"
@@ -134,9 +136,9 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "ReadMigrationLogs"
+    sid       = "ReadOneOffTaskLogs"
     actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
-    resources = ["${var.migrate_log_group_arn}:*"]
+    resources = ["${var.migrate_log_group_arn}:*", "${replace(var.migrate_log_group_arn, "/migrate", "/keys-rotate")}:*"]
   }
 }
 
