@@ -1,10 +1,12 @@
 """The dependency rule, checked by scanning imports so it cannot rot."""
 
 import ast
+import importlib
 import sys
 from pathlib import Path
 
 import pytest
+from dependency_injector import containers, providers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = {"domain", "application", "adapters", "entrypoints"}
@@ -47,3 +49,71 @@ def test_the_scan_sees_imports() -> None:
     # Guard against a scan that silently finds nothing.
     modules = {m for _, m in imports_of("application")}
     assert "domain.users.model" in modules
+
+
+# Composition roots with a reason to build adapters outside entrypoints/wiring/.
+OWN_ROOTS = {
+    # The Cognito triggers start in a Lambda without the web stack or dependency-injector.
+    "entrypoints/lambdas/bootstrap.py",
+}
+
+
+def adapter_imports_outside_the_wiring() -> list[tuple[str, str, list[str]]]:
+    found = []
+    for path in sorted((ROOT / "entrypoints").rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[:2] == ("entrypoints", "wiring") or str(relative) in OWN_ROOTS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                found += [(str(relative), alias.name, ["*"]) for alias in node.names
+                          if alias.name.split(".")[0] == "adapters"]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                    and node.module.split(".")[0] == "adapters":
+                found.append((str(relative), node.module, [a.name for a in node.names]))
+    return found
+
+
+def test_only_the_wiring_builds_adapters() -> None:
+    """Entrypoint containers, apps, routes, the CLI and `atelier dev` get adapters from the
+    infrastructure container; outside entrypoints/wiring/ they may import an adapter's
+    exception classes (to catch them) and nothing else."""
+    bad = []
+    for where, module, names in adapter_imports_outside_the_wiring():
+        imported = importlib.import_module(module)
+        for name in names:
+            value = getattr(imported, name, None)
+            if not (isinstance(value, type) and issubclass(value, BaseException)):
+                bad.append(f"{where}: {module}.{name}")
+    assert bad == []
+
+
+def test_the_adapter_scan_sees_imports() -> None:
+    assert ("entrypoints/mobile_api/auth.py", "adapters.crypto.eddsa", ["InvalidToken"]) in \
+        adapter_imports_outside_the_wiring()
+
+
+def entrypoint_containers() -> list[type[containers.DeclarativeContainer]]:
+    from entrypoints.admin_api.container import AdminContainer
+    from entrypoints.cli.container import CliContainer
+    from entrypoints.edge_gateway.container import GatewayContainer
+    from entrypoints.image_worker.container import WorkerContainer
+    from entrypoints.mobile_api.container import MobileContainer
+
+    return [MobileContainer, AdminContainer, GatewayContainer, WorkerContainer, CliContainer]
+
+
+@pytest.mark.parametrize("container", entrypoint_containers(), ids=lambda c: c.__name__)
+def test_entrypoint_containers_wire_use_cases_only(
+    container: type[containers.DeclarativeContainer],
+) -> None:
+    """No provider of an entrypoint container makes an adapter, and none is a resource:
+    long-lived clients live in the infrastructure, started and closed once per process."""
+    built = [p for p in container.traverse() if isinstance(p, providers.Provider)]
+    assert built
+    makes_adapters = [
+        f"{p.provides.__module__}.{getattr(p.provides, '__qualname__', p.provides)}"
+        for p in built if not isinstance(p, providers.Object)
+        and getattr(getattr(p, "provides", None), "__module__", "").startswith("adapters.")]
+    resources = [p for p in built if isinstance(p, providers.Resource)]
+    assert makes_adapters == [] and resources == []
