@@ -42,19 +42,22 @@ def _gateway_options(settings: Settings) -> dict[str, object]:
 def dev(args: argparse.Namespace) -> int:
     import asyncio
 
+    from adapters.local.data_dir import tighten_data_dir
     from entrypoints.dev.app import create_dev_app
     from entrypoints.wiring.schema import upgrade_schema
 
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.umask(0o077)  # what the embedded default writes is its owner's alone
+    tighten_data_dir(settings.data_dir)
     if not settings.public_url:
         base = f"http://{args.host}:{args.port}"
         settings = settings.model_copy(update={"public_url": base})
     asyncio.run(upgrade_schema(settings))
     print(f"atelier dev: http://{args.host}:{args.port}  (data in {settings.data_dir}/)",
           flush=True)
-    _uvicorn(create_dev_app(settings), args.host, args.port)
+    # The gateway is mounted here too: uvicorn must refuse an oversized frame as it arrives.
+    _uvicorn(create_dev_app(settings), args.host, args.port, **_gateway_options(settings))
     return 0
 
 
