@@ -18,6 +18,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.http_edge.client_ip import client_ip
@@ -48,8 +49,8 @@ class AllowList:
             ip = ip_address(address)
         except ValueError:
             return False
-        if ip.version == 6 and ip.ipv4_mapped is not None:  # type: ignore[union-attr]
-            ip = ip.ipv4_mapped  # type: ignore[union-attr]
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
         return any(ip.version == net.version and ip in net for net in self.networks)
 
 
@@ -64,7 +65,7 @@ class AllowListGate:
         self.app, self._allow, self._hops, self._open = app, allow, trusted_hops, open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in PROBE_PATHS:
+        if scope["type"] == ScopeType.HTTP and scope["path"] in PROBE_PATHS:
             await _answer(send, 200, ALIVE, head=scope.get("method") == "HEAD")
             return
         if scope["type"] in ("http", "websocket") and scope["path"] not in self._open:
@@ -80,7 +81,7 @@ class AllowListGate:
 
 
 async def _deny(scope: Scope, send: Send) -> None:
-    if scope["type"] == "websocket":
+    if scope["type"] == ScopeType.WEBSOCKET:
         await send({"type": "websocket.close", "code": 1008, "reason": "ip_not_allowed"})
         return
     await _answer(send, 403, DENIED)
@@ -90,4 +91,4 @@ async def _answer(send: Send, status: int, body: bytes, head: bool = False) -> N
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": b"" if head else body})
+    await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})

@@ -96,7 +96,7 @@ class UserView(msgspec.Struct):
     @classmethod
     def of(cls, user: User) -> "UserView":
         return cls(
-            id=user.id, kind=user.kind.value, status=user.status.value,  # type: ignore[arg-type]
+            id=user.id, kind=user.kind.value, status=user.status.value,
             email=user.email, email_confirmed=user.email_confirmed,
             external_id=user.external_id, display_name=user.display_name,
             created_at=user.created_at, last_seen_at=user.last_seen_at,
@@ -124,7 +124,7 @@ class AdminImageView(msgspec.Struct):
     @classmethod
     def of(cls, job: ImageJob) -> "AdminImageView":
         return cls(
-            id=job.id, user_id=job.user_id, status=job.status.value,  # type: ignore[arg-type]
+            id=job.id, user_id=job.user_id, status=job.status.value,
             hidden=job.hidden, prompt=job.prompt, size=str(job.size), quality=str(job.quality),
             object_key=job.object_key, failure_reason=job.failure_reason,
             created_at=job.created_at, updated_at=job.updated_at,
@@ -145,7 +145,7 @@ class DeviceView(msgspec.Struct):
 
     @classmethod
     def of(cls, device: Device) -> "DeviceView":
-        return cls(device.device_id, device.platform.value,  # type: ignore[arg-type]
+        return cls(device.device_id, device.platform.value,
                    device.created_at, device.last_seen_at, device.revoked_at)
 
 
@@ -189,7 +189,7 @@ class KeyView(msgspec.Struct):
     @classmethod
     def of(cls, key: SigningKey) -> "KeyView":
         return cls(
-            kid=key.kid, state=key.state.value,  # type: ignore[arg-type]
+            kid=key.kid, state=key.state.value,
             created_at=key.created_at, activated_at=key.activated_at,
             retiring_at=key.retiring_at, retired_at=key.retired_at,
             revoked_at=key.revoked_at, public_jwk=PublicJwk(**key.jwk()),

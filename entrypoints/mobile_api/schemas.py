@@ -91,7 +91,7 @@ class UserView(msgspec.Struct):
     @classmethod
     def of(cls, user: User) -> "UserView":
         return cls(
-            id=user.id, kind=user.kind.value, status=user.status.value,  # type: ignore[arg-type]
+            id=user.id, kind=user.kind.value, status=user.status.value,
             email=user.email, email_confirmed=user.email_confirmed,
             display_name=user.display_name, notify_by_email=user.notify_by_email,
             created_at=user.created_at,
@@ -133,7 +133,7 @@ class DeviceView(msgspec.Struct):
 
     @classmethod
     def of(cls, device: Device) -> "DeviceView":
-        return cls(device.device_id, device.platform.value,  # type: ignore[arg-type]
+        return cls(device.device_id, device.platform.value,
                    device.created_at, device.last_seen_at)
 
 
