@@ -19,13 +19,22 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from adapters.crypto.eddsa import EdDSASigner
+from adapters.memory.bus import InMemoryRealtimeBus
 from adapters.sql.migrate import upgrade_database
 from application.keys.manage_keys import RevokeKey, RotateKeys
 from application.ports.messaging import RealtimeBus
 from domain.shared.clock import utcnow
 from entrypoints.wiring.di import resolve
-from tests.support.gateway import gateway_settings, running_gateway
+from tests.support.gateway import (
+    CountingOrigin,
+    claims,
+    gateway_settings,
+    new_key,
+    running_gateway,
+    sign,
+)
 from tests.support.phone import API, bearer, device_id, new_guest
+from tests.support.server import serving
 from tests.support.stack import Stack, running_stack
 
 WITHIN = 2.0  # seconds: the revocation promise
@@ -296,7 +305,51 @@ class HoldingProxy:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
-        from tests.support.server import serving
-
         async with serving(self) as url:
             yield url
+
+
+async def test_a_gateway_that_missed_the_message_closes_the_key_s_sockets_once_the_jwks_drops_it(
+) -> None:
+    leaked, kept = new_key(), new_key()
+    origin = CountingOrigin(keys=[leaked, kept], max_age=1)
+    async with serving(origin) as origin_url:
+        settings = gateway_settings(f"{origin_url}/.well-known/jwks.json",
+                                    gateway_max_connection_age_seconds=10)
+        async with running_gateway(settings) as (url, _):
+            doomed = await connect(f"{url}?token={sign(leaked, claims('alice'))}")
+            spared = await connect(f"{url}?token={sign(kept, claims('bob'))}")
+            origin.keys = [kept]  # revoked at the origin; no bus message reached this node
+
+            assert await closed_with(doomed, within=5.0) == 1008
+            assert doomed.close_reason == "key revoked"
+            await spared.ping()
+            assert spared.close_code is None
+            await spared.close()
+
+
+class FlakyBus(InMemoryRealtimeBus):
+    """The in-memory bus with a subscription that can be down (messages then lost)."""
+
+    up = True
+
+    @property
+    def healthy(self) -> bool:
+        return self.up
+
+
+async def test_a_gateway_refetches_the_jwks_when_its_bus_subscription_comes_back() -> None:
+    leaked, kept = new_key(), new_key()
+    origin = CountingOrigin(keys=[leaked, kept], max_age=3600)
+    bus = FlakyBus()
+    async with serving(origin) as origin_url:
+        settings = gateway_settings(f"{origin_url}/.well-known/jwks.json",
+                                    gateway_max_connection_age_seconds=10)
+        async with running_gateway(settings, bus) as (url, _):
+            doomed = await connect(f"{url}?token={sign(leaked, claims('alice'))}")
+            bus.up = False
+            await asyncio.sleep(1.5)  # the gateway's sweep sees the subscription down
+            origin.keys = [kept]  # the revocation, published while this node was deaf
+            bus.up = True
+
+            assert await closed_with(doomed, within=5.0) == 1008
