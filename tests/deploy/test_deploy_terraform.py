@@ -9,6 +9,7 @@ are the same code with different variables.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -782,3 +783,27 @@ def test_github_deploy_role_trusts_one_environment_only(terraform: Terraform) ->
 def test_allow_list_reasons_are_written_down() -> None:
     for action, reason in ALLOWED_ON_ANY_RESOURCE.items():
         assert ":" in action and len(reason) > 15, action
+
+
+def test_terraform_working_files_stay_out_of_git_and_lock_files_in() -> None:
+    """State and saved plans hold secrets; provider caches are large and per machine. The
+    provider lock files are committed (docs/deploy.md)."""
+    env = ENVIRONMENTS_DIR / "prod"
+    ignored = [
+        env / ".terraform" / "providers" / "x",
+        env / "terraform.tfstate",
+        env / "terraform.tfstate.backup",
+        env / "tfplan",
+        env / "release.tfplan",
+        TERRAFORM_DIR / "bootstrap" / "terraform.tfstate",
+    ]
+    kept = [env / ".terraform.lock.hcl", env / "terraform.tfvars", env / "backend.hcl"]
+    completed = subprocess.run(
+        ["git", "check-ignore", "--no-index", *map(str, ignored + kept)],
+        cwd=TERRAFORM_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    reported = {Path(line) for line in completed.stdout.splitlines()}
+    assert reported == set(ignored), f"ignored: {reported}"
