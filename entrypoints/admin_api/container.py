@@ -1,6 +1,5 @@
 """The admin API's composition root: its use cases, wired to the shared infrastructure."""
 
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -15,7 +14,7 @@ from application.admin.users import SearchUsers, SetUserStatus, ShowUser
 from application.auth.session_events import BusSessionEvents
 from application.keys.manage_keys import ListKeys, RevokeKey
 from entrypoints.http_edge.rate_limit import Limit, RateLimits
-from entrypoints.wiring import resources
+from entrypoints.wiring.background import RevocationFollower
 from entrypoints.wiring.settings import Settings
 
 
@@ -47,9 +46,8 @@ class AdminContainer(containers.DeclarativeContainer):
     rate_limits = providers.Singleton(rate_limits, settings, infrastructure.rate_limiter)
     session_events = providers.Singleton(BusSessionEvents, bus, providers.Object(None))
     # Keys revoked by another process stop verifying admin tokens here at once.
-    revocations = providers.Factory(
-        asynccontextmanager(resources.follow_revocations), bus, providers.Object(None),
-        infrastructure.keyring)
+    revocations = providers.Singleton(
+        RevocationFollower, bus, providers.Object(None), infrastructure.keyring)
     reload_keys = providers.Callable(lambda ring: ring.reload, infrastructure.keyring)
 
     login = providers.Singleton(

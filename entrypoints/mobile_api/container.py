@@ -1,7 +1,5 @@
 """The mobile API's composition root: its use cases, wired to the shared infrastructure."""
 
-from contextlib import asynccontextmanager
-
 from dependency_injector import containers, providers
 
 from application.auth.authenticate import Authenticate
@@ -27,8 +25,7 @@ from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
 from entrypoints.http_edge.rate_limit import Limit, RateLimits
 from entrypoints.http_edge.readiness import readiness_check
-from entrypoints.wiring import resources
-from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
+from entrypoints.wiring.background import OutboxRelayRunner, RevocationFollower, WakeupEvent
 from entrypoints.wiring.settings import Settings
 
 
@@ -72,9 +69,8 @@ class MobileContainer(containers.DeclarativeContainer):
         settings.provided.auth_cache_seconds)
     session_events = providers.Singleton(BusSessionEvents, infrastructure.bus, authenticator)
     # Sessions ended and keys revoked by another process are forgotten here at once.
-    revocations = providers.Factory(
-        asynccontextmanager(resources.follow_revocations), infrastructure.bus, authenticator,
-        infrastructure.keyring)
+    revocations = providers.Singleton(
+        RevocationFollower, infrastructure.bus, authenticator, infrastructure.keyring)
     relay_wakeup = providers.Singleton(WakeupEvent)
     outbox_relay = providers.Singleton(
         OutboxRelayRunner,

@@ -5,7 +5,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from application.auth.session_events import RevocableKeys, follow_revocations
 from application.images.relay_outbox import RelayIncomplete, RelayOutbox
+from application.ports.messaging import AuthCache, RealtimeBus
 
 log = logging.getLogger("atelier.outbox")
 
@@ -87,6 +89,28 @@ class OutboxRelayRunner:
             await finish_or_abandon(
                 asyncio.create_task(self.run_once(), name="outbox-final-flush"),
                 FINAL_FLUSH_SECONDS)
+
+
+class RevocationFollower:
+    """For the life of an app: forgets users whose sessions ended and keys revoked
+    elsewhere (`internal:auth`, `internal:keys` on the realtime bus)."""
+
+    def __init__(
+        self, bus: RealtimeBus, cache: AuthCache | None, keys: RevocableKeys | None
+    ) -> None:
+        self._bus, self._cache, self._keys = bus, cache, keys
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            follow_revocations(self._bus, self._cache, self._keys), name="revocations")
+        await asyncio.sleep(0)  # let it subscribe before the app takes requests
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def finish_or_abandon(task: "asyncio.Task[object]", within: float) -> bool:

@@ -78,20 +78,3 @@ async def resolve_settings(settings: Settings) -> Settings:
     resolved = await resolve_references(
         references, session, settings.aws_endpoint_url, settings.aws_region)
     return settings.model_copy(update=resolved)
-
-
-async def follow_revocations(bus: Any, cache: Any, keys: Any) -> AsyncIterator[None]:
-    """Background task for the life of the app: forgets users whose sessions ended and
-    keys revoked elsewhere (`internal:auth`, `internal:keys` on the realtime bus)."""
-    import asyncio
-
-    from application.auth.session_events import follow_revocations as follow
-
-    task = asyncio.create_task(follow(bus, cache, keys))
-    await asyncio.sleep(0)  # let it subscribe before the app takes requests
-    try:
-        yield None
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -1,0 +1,76 @@
+"""An HTTP API over a composition root, built the same way for the mobile and admin APIs."""
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
+
+from dependency_injector import containers
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
+
+from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
+from entrypoints.http_edge.json_body import JsonBodyRequest
+from entrypoints.http_edge.logging import RequestLogMiddleware
+from entrypoints.http_edge.source_ip import SOURCE_IP
+from entrypoints.wiring.di import ResolvedProviders
+from entrypoints.wiring.lifespan import running
+
+
+class Background(Protocol):
+    """Work that runs beside an app for its whole life (the outbox relay, revocations)."""
+
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+def api_docs(title: str, prefix: str, *, bearer_on_every_route: bool = False) -> OpenAPIConfig:
+    """The OpenAPI document at `<prefix>/schema` (JSON and Swagger UI)."""
+    return OpenAPIConfig(
+        title=title,
+        version="1.0.0",
+        path=f"{prefix}/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+        security=[{"bearer": []}] if bearer_on_every_route else None,
+    )
+
+
+def create_api(
+    container: containers.Container,
+    routes: Callable[[ResolvedProviders], Sequence[ControllerRouterHandler]],
+    docs: OpenAPIConfig,
+    *,
+    background: Sequence[str] = (),
+    shares_infrastructure: bool = False,
+    **options: Any,
+) -> Litestar:
+    """Handlers get the container's providers by parameter name (and `source_ip`); errors
+    map to responses in one place; every request is logged. The lifespan starts the
+    container (`running`) and then its `background` providers, stopped in reverse order."""
+    resolved = ResolvedProviders(container)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with (
+            running(container, resolved, shares_infrastructure=shares_infrastructure),
+            contextlib.AsyncExitStack() as stack,
+        ):
+            for name in background:
+                task: Background = resolved.value(name)
+                await stack.enter_async_context(task.running())
+            yield
+
+    return Litestar(
+        route_handlers=list(routes(resolved)),
+        dependencies={**resolved.dependencies(), "source_ip": SOURCE_IP},
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
+        middleware=[RequestLogMiddleware],
+        openapi_config=docs,
+        lifespan=[lifespan],
+        logging_config=None,
+        **options,
+    )
