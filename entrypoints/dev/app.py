@@ -1,7 +1,8 @@
 """The embedded default: every entrypoint on one port, routed by path as the ALB routes.
 
-Each entrypoint stays its own app with its own composition root; this dispatcher only
-forwards by path prefix (most specific first) and runs every app's lifespan.
+Each entrypoint stays its own app with its own composition root, all of them on one
+infrastructure; this dispatcher forwards by path prefix (most specific first), starts the
+infrastructure, runs every app's lifespan, and closes the infrastructure last.
 """
 
 import asyncio
@@ -103,7 +104,9 @@ async def running_worker(container: WorkerContainer) -> AsyncIterator[None]:
             yield
 
 
-def create_dev_app(settings: Settings) -> PathDispatcher:
+def create_dev_app(
+    settings: Settings, infrastructure: Infrastructure | None = None
+) -> PathDispatcher:
     """Every entrypoint on ONE infrastructure: one engine, one bus (what the origin
     publishes reaches the sockets of the gateway mounted beside it), one key ring."""
     from entrypoints.admin_api.app import ADMIN_PREFIX
@@ -113,7 +116,7 @@ def create_dev_app(settings: Settings) -> PathDispatcher:
     from entrypoints.edge_gateway.app import create_app as create_gateway_app
     from entrypoints.edge_gateway.container import GatewayContainer
 
-    infrastructure = Infrastructure(settings=settings)
+    infrastructure = infrastructure or Infrastructure(settings=settings)
     mobile = create_mobile_app(
         MobileContainer(infrastructure=infrastructure), shares_infrastructure=True)
     routes: list[tuple[str, ASGIApp]] = [
