@@ -31,4 +31,4 @@ rolled() {
     fi
   done
 }
-until_deadline "${ROLL_TIMEOUT_SECONDS:-2700}" 15 rolled
+until_deadline "${ROLL_TIMEOUT_SECONDS:-2700}" "${POLL_SECONDS:-15}" rolled

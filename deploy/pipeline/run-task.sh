@@ -20,7 +20,7 @@ stopped() {
   [ "$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
     --query 'tasks[0].lastStatus' --output text)" = "STOPPED" ]
 }
-until_deadline "${TASK_TIMEOUT_SECONDS:-1800}" 10 stopped || {
+until_deadline "${TASK_TIMEOUT_SECONDS:-1800}" "${POLL_SECONDS:-10}" stopped || {
   aws ecs stop-task --cluster "$cluster" --task "$task" --reason "pipeline timeout" >/dev/null
   exit 1
 }
