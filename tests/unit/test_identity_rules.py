@@ -19,7 +19,7 @@ from domain.transfers.model import (
     hash_code,
     normalize_code,
 )
-from domain.users.lockout import LockoutPolicy, LoginAttempts
+from domain.users.lockout import LockoutPolicy, LoginAttempts, take_attempt
 from domain.users.model import (
     AlreadyMember,
     InvalidEmail,
@@ -158,3 +158,19 @@ def test_lockout_grows_after_five_failures_in_a_row() -> None:
     assert policy.delay_after(50) == timedelta(hours=1)
     attempts.succeeded()
     attempts.check(T0 + timedelta(seconds=31))
+
+
+def test_an_attempt_is_counted_before_the_check_per_source_and_for_the_account() -> None:
+    policy = LockoutPolicy(threshold=2, base_delay=timedelta(seconds=30), account_threshold=3)
+    account = LoginAttempts("a@b.co")
+    stranger, owner = LoginAttempts("a@b.co", source="10.0.0.9"), LoginAttempts(
+        "a@b.co", source="10.0.0.1")
+    take_attempt(stranger, account, T0, policy)
+    take_attempt(stranger, account, T0, policy)
+    with pytest.raises(TooManyRequests):
+        take_attempt(stranger, account, T0, policy)  # this source is locked out
+    assert (stranger.failures, account.failures) == (2, 2)  # a refusal counts nothing
+    take_attempt(owner, account, T0, policy)  # another source still gets its checks
+    with pytest.raises(TooManyRequests) as locked:
+        take_attempt(LoginAttempts("a@b.co", source="10.0.0.2"), account, T0, policy)
+    assert locked.value.retry_after == 30  # the account ceiling: every source waits
