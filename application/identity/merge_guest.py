@@ -5,7 +5,7 @@ from application.auth.tokens import Authenticated, TokenFactory
 from application.identity.password_check import check_password_login
 from application.ports.clock import Clock
 from application.ports.identity import IdentityProvider
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Platform
 from domain.guests.rules import check_merge
@@ -24,10 +24,10 @@ class MergeGuest:
         tokens: TokenFactory,
         policy: AuthPolicy,
         clock: Clock,
-        auth_cache: AuthCache,
+        session_events: SessionEvents,
     ) -> None:
         self._uow_factory, self._identity, self._tokens = uow_factory, identity, tokens
-        self._policy, self._clock, self._auth_cache = policy, clock, auth_cache
+        self._policy, self._clock, self._session_events = policy, clock, session_events
 
     async def __call__(
         self, guest: Principal, email: str, password: str, client_ip: str
@@ -56,5 +56,5 @@ class MergeGuest:
             tokens = await start_session(
                 uow, self._tokens, self._policy, member, guest.device_id, platform, now)
             await uow.commit()
-        await self._auth_cache.forget_user(guest_user.id)
+        await self._session_events.sessions_ended(guest_user.id)  # the guest's sockets close
         return Authenticated(member, tokens)

@@ -86,7 +86,7 @@ class MobileContainer(containers.DeclarativeContainer):
     resend_confirmation_code = providers.Singleton(
         ResendConfirmationCode, identity, infrastructure.rate_limiter)
     merge_guest = providers.Singleton(
-        MergeGuest, uow_factory, identity, tokens, policy, clock, authenticator)
+        MergeGuest, uow_factory, identity, tokens, policy, clock, session_events)
     login = providers.Singleton(Login, uow_factory, identity, tokens, policy, clock)
     refresh_session = providers.Singleton(
         RefreshSession, infrastructure.refresh_ledger, tokens, policy, clock, authenticator)
