@@ -1,9 +1,13 @@
 import argparse
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from entrypoints.http_edge.logging import configure_logging
 from entrypoints.wiring.settings import Settings
+
+ASGIApp = Callable[..., Awaitable[None]]
 
 
 def _settings(args: argparse.Namespace | None = None) -> Settings:
@@ -20,7 +24,7 @@ async def _resolved(args: argparse.Namespace | None = None) -> Settings:
     return await resolve_settings(_settings(args))
 
 
-def _uvicorn(app: object, host: str, port: int, **options: object) -> None:
+def _uvicorn(app: ASGIApp, host: str, port: int, **options: Any) -> None:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_config=None, ws="wsproto", http="httptools",
@@ -28,7 +32,7 @@ def _uvicorn(app: object, host: str, port: int, **options: object) -> None:
                 server_header=False, **options)
 
 
-def _gateway_options(settings: Settings) -> dict[str, object]:
+def _gateway_options(settings: Settings) -> dict[str, Any]:
     """Protocol-level keepalive pings and the inbound frame limit, enforced by uvicorn."""
     return {
         "ws_ping_interval": settings.gateway_ping_interval_seconds,
@@ -42,14 +46,13 @@ def _gateway_options(settings: Settings) -> dict[str, object]:
 def dev(args: argparse.Namespace) -> int:
     import asyncio
 
-    from adapters.local.data_dir import tighten_data_dir
     from entrypoints.dev.app import create_dev_app
-    from entrypoints.wiring.schema import upgrade_schema
+    from entrypoints.wiring.schema import make_data_dir_private, upgrade_schema
 
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     os.umask(0o077)  # what the embedded default writes is its owner's alone
-    tighten_data_dir(settings.data_dir)
+    make_data_dir_private(settings)
     if not settings.public_url:
         base = f"http://{args.host}:{args.port}"
         settings = settings.model_copy(update={"public_url": base})
@@ -69,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     infrastructure = Infrastructure(settings=settings)
+    app: ASGIApp
     if args.entrypoint == "mobile-api":
         from entrypoints.mobile_api.app import create_app
         from entrypoints.mobile_api.container import MobileContainer

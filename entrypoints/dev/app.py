@@ -7,10 +7,8 @@ infrastructure, runs every app's lifespan, and closes the infrastructure last.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
-
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
@@ -19,6 +17,13 @@ from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
+
+# Plain ASGI (litestar's own types leave the lifespan messages out).
+Message = MutableMapping[str, Any]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Coroutine[Any, Any, None]]
 
 
 class PathDispatcher:
@@ -82,7 +87,7 @@ async def _lifespan_of(app: ASGIApp, scope: Scope) -> AsyncIterator[None]:
     async def send(message: Message) -> None:
         await outbox.put(message)
 
-    task = asyncio.create_task(app(dict(scope), receive, send))  # type: ignore[arg-type]
+    task = asyncio.create_task(app(dict(scope), receive, send))
     await inbox.put({"type": "lifespan.startup"})
     started = await outbox.get()
     if started["type"] != "lifespan.startup.complete":

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Response, asgi, get
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
 from entrypoints.edge_gateway.container import GatewayContainer
@@ -20,7 +21,7 @@ REALTIME_PATH = "/v1/realtime"
 @asgi(REALTIME_PATH, is_mount=False, copy_scope=False)
 async def realtime(scope: Scope, receive: Receive, send: Send) -> None:
     gateway: Gateway = scope["litestar_app"].state.gateway
-    if scope["type"] == "websocket":
+    if scope["type"] == ScopeType.WEBSOCKET:
         await gateway.handle(scope, receive, send)
         return
     response = Response(error_body("upgrade_required", "this is a WebSocket endpoint"),

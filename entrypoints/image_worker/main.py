@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
@@ -17,7 +18,8 @@ STUCK_REPORT_SECONDS = 10.0
 
 def _await_chain(task: "asyncio.Task[object]") -> str:
     """Where a task waits, outermost first (Task.get_stack shows one frame only)."""
-    places, step = [], task.get_coro()
+    places: list[str] = []
+    step: Any = task.get_coro()
     while step is not None:
         frame = getattr(step, "cr_frame", None) or getattr(step, "gi_frame", None) \
             or getattr(step, "ag_frame", None)

@@ -24,4 +24,6 @@ async def running(
         yield started
     finally:
         if not shares_infrastructure:
-            await container.shutdown_resources()
+            closing = container.shutdown_resources()
+            if closing is not None:
+                await closing

@@ -1,4 +1,4 @@
-"""The database schema, brought up to date by the operator commands."""
+"""State on disk the operator commands prepare: the database schema, the data folder."""
 
 from entrypoints.wiring.settings import Settings
 
@@ -16,3 +16,10 @@ async def create_embedded_schema(settings: Settings) -> None:
 
     if is_sqlite(settings.sql_url):
         await upgrade_schema(settings)
+
+
+def make_data_dir_private(settings: Settings) -> None:
+    """The embedded default's data folder (database, secrets, mailbox) is its owner's alone."""
+    from adapters.local.data_dir import tighten_data_dir
+
+    tighten_data_dir(settings.data_dir)

@@ -26,11 +26,11 @@ class Settings(BaseSettings):
 
     # where things are
     data_dir: Path = Path(".atelier")
-    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
-    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
-    openai_api_key: str | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
-    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
-    aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+    openai_api_key: str | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    aws_region: str = Field(default="us-east-1", validation_alias=_env("AWS_REGION"))
+    aws_endpoint_url: str | None = Field(default=None, validation_alias=_env("AWS_ENDPOINT_URL"))
     issuer: str = "http://127.0.0.1:8000"
     public_url: str | None = None
     realtime_url: str | None = None

@@ -4,6 +4,7 @@ import ast
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dependency_injector import containers, providers
@@ -109,11 +110,11 @@ def test_entrypoint_containers_wire_use_cases_only(
 ) -> None:
     """No provider of an entrypoint container makes an adapter, and none is a resource:
     long-lived clients live in the infrastructure, started and closed once per process."""
-    built = [p for p in container.traverse() if isinstance(p, providers.Provider)]
+    every_provider: list[type[providers.Provider[Any]]] = [providers.Provider]
+    built = list(providers.traverse(*container.cls_providers.values(), types=every_provider))
+    made = [getattr(p, "provides", None) for p in built if not isinstance(p, providers.Object)]
+    makes_adapters = [f"{m.__module__}.{m.__qualname__}" for m in made
+                      if m is not None and getattr(m, "__module__", "").startswith("adapters.")]
     assert built
-    makes_adapters = [
-        f"{p.provides.__module__}.{getattr(p.provides, '__qualname__', p.provides)}"
-        for p in built if not isinstance(p, providers.Object)
-        and getattr(getattr(p, "provides", None), "__module__", "").startswith("adapters.")]
     resources = [p for p in built if isinstance(p, providers.Resource)]
     assert makes_adapters == [] and resources == []
