@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -79,6 +80,21 @@ def recording_aws_calls() -> Iterator[list[Call]]:
         yield calls
     finally:
         botocore.session.Session.__init__ = original  # type: ignore[method-assign]
+
+
+RECORDER = Path(__file__).resolve().parent / "aws_recorder"
+
+
+def recording_environment(calls_file: Path) -> dict[str, str]:
+    """Environment of a child process whose AWS calls go to `calls_file` (JSON lines)."""
+    return {"PYTHONPATH": str(RECORDER), "ATELIER_TEST_AWS_CALLS": str(calls_file)}
+
+
+def read_calls(calls_file: Path) -> list[Call]:
+    if not calls_file.exists():
+        return []
+    return [Call(c["service"], c["operation"], c["params"]) for c in map(
+        json.loads, calls_file.read_text().splitlines())]
 
 
 @dataclass

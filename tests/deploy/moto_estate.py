@@ -63,9 +63,16 @@ async def provision(aws: Aws, root: Module, values: dict[str, str]) -> dict[str,
 
     async with aws.client("cognito-idp") as cognito:
         (pool_block,) = identity.instances("resource", "aws_cognito_user_pool", "this").values()
+        (policy,) = pool_block.nested("password_policy")
         pool = (await cognito.create_user_pool(
             PoolName=str(pool_block.argument("name")),
-            AutoVerifiedAttributes=["email"], UsernameAttributes=["email"]))["UserPool"]
+            AutoVerifiedAttributes=["email"], UsernameAttributes=["email"],
+            Policies={"PasswordPolicy": {
+                "MinimumLength": policy["minimum_length"],
+                "RequireLowercase": policy["require_lowercase"],
+                "RequireUppercase": policy["require_uppercase"],
+                "RequireNumbers": policy["require_numbers"],
+                "RequireSymbols": policy["require_symbols"]}}))["UserPool"]
         known.update({"aws_cognito_user_pool.this.id": pool["Id"],
                       "aws_cognito_user_pool.this.arn": pool["Arn"]})
         for client_name in ("mobile", "admin"):

@@ -150,6 +150,7 @@ module "compute" {
   images_bucket_arn           = module.data.images_bucket_arn
   queue_url                   = module.queue.queue_url
   queue_arn                   = module.queue.queue_arn
+  dlq_arn                     = module.queue.dlq_arn
   queue_name                  = module.queue.queue_name
   ses_identity_arn            = module.queue.ses_identity_arn
   ses_configuration_set_name  = module.queue.ses_configuration_set_name

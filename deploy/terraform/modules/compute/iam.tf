@@ -127,9 +127,19 @@ data "aws_iam_policy_document" "task_mobile_api" {
     resources = [var.queue_arn]
   }
 
+  # At start the queue adapter finds the dead-letter queue named by the redrive policy
+  # (GetQueueUrl is authorized against the queue it names, here the DLQ).
   statement {
-    sid       = "ReadSigningKeys"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    sid       = "FindDeadLetterQueue"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = [var.dlq_arn]
+  }
+
+  # On a fresh environment the first API task creates the first signing key and saves the
+  # key ring (PutSecretValue on the empty secret Terraform made).
+  statement {
+    sid       = "SigningKeys"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"]
     resources = [var.signing_keys_secret_arn]
   }
 
@@ -210,6 +220,19 @@ data "aws_iam_policy_document" "task_worker" {
       "sqs:GetQueueAttributes",
     ]
     resources = [var.queue_arn]
+  }
+
+  # Dead letters: found by name at start, recorded as failed jobs, parked (visibility).
+  statement {
+    sid = "DeadLetters"
+    actions = [
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [var.dlq_arn]
   }
 
   statement {

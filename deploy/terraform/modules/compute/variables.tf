@@ -120,6 +120,11 @@ variable "queue_arn" {
   type        = string
 }
 
+variable "dlq_arn" {
+  description = "ARN of the image-jobs dead-letter queue (the worker consumes it, the API finds it)."
+  type        = string
+}
+
 variable "queue_name" {
   description = "Name of the image-jobs queue (worker autoscaling metric)."
   type        = string

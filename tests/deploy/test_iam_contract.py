@@ -1,0 +1,318 @@
+"""IAM contract: every AWS call a workload makes in its real flows is granted by the policy
+its role gets in the Terraform.
+
+The estate's resources are made on moto under the Terraform's names (a fresh apply: the
+signing key ring has no value yet). Each ECS service runs as `atelier` with its task's
+environment and its task secrets, a recorder on its botocore sessions
+(tests/deploy/aws_recorder), and is driven through its real flows: the mobile API starts
+on the empty key ring, makes a guest, registers and confirms a member through Cognito, asks
+for an image (relayed to SQS) and reads it; the worker receives, generates (a fake OpenAI),
+uploads, mails and deletes, and parks a dead letter; the admin API signs an admin in with
+a pool token and lists, disables, enables, rotates keys and deletes an image; the gateway
+serves; the scheduled key rotation runs; the Lambda triggers run in-process. Each recorded
+call becomes IAM authorizations (tests/deploy/iam.py: the action, the resource ARN, the
+condition keys, the KMS use the service makes for it) judged against that role's policy
+statements, rendered from the Terraform with the moto ARNs. A call nothing grants fails the
+test with the role and the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from iam import Call, Estate, Policy, read_calls, recording_aws_calls, recording_environment
+from moto_estate import provision
+from terraform_eval import Module, attributes, blocks
+from test_health_contract import container_command, free_port, wait_listening
+from workloads import ACCOUNT, containers, estate, lambda_environments, role_policies
+
+from entrypoints.lambdas import bootstrap
+from entrypoints.lambdas.cognito_triggers import post_confirmation, pre_sign_up
+from tests.fixtures.aws import DUMMY_KEY, Aws
+from tests.support.fake_openai import FakeImagesApi
+from tests.support.lambda_events import event
+from tests.support.phone import API, bearer, device_id
+from tests.support.processes import AtelierProcess, atelier
+from tests.support.server import serving
+
+pytestmark = [pytest.mark.postgres, pytest.mark.moto, pytest.mark.redis,
+              pytest.mark.timeout(240)]
+
+ENV = "prod"
+ADMIN = "/v1/api/admin"
+ALLOWED_CLIENT = "203.0.113.7"  # in prod's admin allow-list, as CloudFront -> ALB forward it
+PASSWORD = "Correct horse battery 42"  # the pool's policy: 12+, upper, lower, digit
+
+
+@dataclass
+class Deployment:
+    aws: Aws
+    root: Module
+    known: dict[str, Any]
+    tmp: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, AtelierProcess] = field(default_factory=dict)
+
+    def calls_file(self, workload: str) -> Path:
+        return self.tmp / f"{workload}.calls.jsonl"
+
+    def calls(self, workload: str) -> list[Call]:
+        return read_calls(self.calls_file(workload))
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    async def environment(self, family: str, **overrides: str) -> dict[str, str]:
+        container = containers(self.root)[family]
+        environment = {k: str(v) for k, v in container.environment.items()}
+        async with self.aws.client("secretsmanager") as secrets:
+            for name, arn in container.secrets.items():  # as ECS injects them
+                environment[name] = (await secrets.get_secret_value(SecretId=arn))[
+                    "SecretString"]
+        return {**environment, "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+                "AWS_ACCESS_KEY_ID": DUMMY_KEY, "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
+                "ATELIER_DATA_DIR": str(self.tmp / family),
+                **recording_environment(self.calls_file(family)), **overrides}
+
+    async def start(self, stack: contextlib.AsyncExitStack, family: str,
+                    **overrides: str) -> AtelierProcess:
+        command = container_command(self.root, family)
+        if "--port" in command:
+            self.ports[family] = free_port()
+            command[command.index("--port") + 1] = str(self.ports[family])
+            command[command.index("--host") + 1] = "127.0.0.1"
+        process = await stack.enter_async_context(atelier(
+            *command, env=await self.environment(family, **overrides),
+            log=self.tmp / f"{family}.log"))
+        self.processes[family] = process
+        return process
+
+    async def listening(self, family: str) -> None:
+        await wait_listening(self.processes[family], self.ports[family], timeout=90)
+
+    async def queue_counts(self, name: str) -> tuple[int, int]:
+        async with self.aws.client("sqs") as sqs:
+            found = await sqs.get_queue_attributes(
+                QueueUrl=self.known[f"aws_sqs_queue.{name}.id"], AttributeNames=[
+                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        attributes = found["Attributes"]
+        return (int(attributes["ApproximateNumberOfMessages"]),
+                int(attributes["ApproximateNumberOfMessagesNotVisible"]))
+
+    def iam_estate(self) -> Estate:
+        """How calls name resources here, and the customer key behind each resource."""
+        keys: dict[str, str] = {}
+        queue, data = self.root.module("queue"), self.root.module("data")
+        for name in ("jobs", "dlq"):
+            (resource,) = queue.instances("resource", "aws_sqs_queue", name).values()
+            keys[self.known[f"aws_sqs_queue.{name}.arn"]] = resource.argument("kms_master_key_id")
+        for module, resource_name in ((self.root.module("security"), "app"), (data, "connection")):
+            for secret in module.instances(
+                    "resource", "aws_secretsmanager_secret", resource_name).values():
+                keys[str(secret.attr("arn"))] = str(secret.argument("kms_key_id"))
+        (encryption,) = data.instances(
+            "resource", "aws_s3_bucket_server_side_encryption_configuration", "images").values()
+        (rule,) = blocks(encryption.body, "rule")
+        (default,) = blocks(rule.body, "apply_server_side_encryption_by_default")
+        keys[self.known["aws_s3_bucket.images.arn"]] = str(data.eval(
+            attributes(default.body)["kms_master_key_id"], encryption.env))
+        domain = str(queue.var("ses_domain"))
+        return Estate("us-east-1", kms_keys=keys, ses_identity=lambda address: domain)
+
+
+async def wait_until(predicate: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def deployment(aws: Aws, postgres_url: str, redis_url: str, tmp_path: Path,
+                     pg_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Deployment:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_KEY)
+    known = await provision(aws, estate(ENV), {
+        "database-url": postgres_url, "redis-url": redis_url, "openai-api-key": "sk-test"})
+    return Deployment(aws, estate(ENV, known), known, tmp_path)
+
+
+async def mobile_flows(d: Deployment) -> dict[str, Any]:
+    """Guest, Cognito member (register, confirm, log in), an image requested and read."""
+    async with httpx.AsyncClient(base_url=d.url("mobile-api"), timeout=30) as phone:
+        guest = await phone.post(f"{API}/guests", json={"device_id": device_id(),
+                                                         "platform": "ios"})
+        assert guest.status_code == 201, guest.text
+        device, email = device_id(), "member@example.com"
+        registered = await phone.post(f"{API}/accounts", json={
+            "email": email, "password": PASSWORD, "device_id": device, "platform": "ios"})
+        assert registered.status_code == 201, registered.text
+        # moto's Cognito accepts any confirmation code (it sends none)
+        confirmed = await phone.post(f"{API}/accounts/confirm",
+                                     json={"email": email, "code": "123456"})
+        assert confirmed.status_code == 200, confirmed.text
+        session = await phone.post(f"{API}/sessions", json={
+            "email": email, "password": PASSWORD, "device_id": device, "platform": "ios"})
+        assert session.status_code == 200, session.text
+        tokens = session.json()["tokens"]
+        profile = await phone.patch(f"{API}/me", headers=bearer(tokens),
+                                    json={"notify_by_email": True})
+        assert profile.status_code == 200, profile.text
+        requested = await phone.post(f"{API}/images", headers=bearer(tokens),
+                                     json={"prompt": "a red fox"})
+        assert requested.status_code == 202, requested.text
+        image_id = requested.json()["id"]
+
+        async def ready() -> bool:
+            found = await phone.get(f"{API}/images/{image_id}", headers=bearer(tokens))
+            return bool(found.json().get("status") == "ready")
+
+        await wait_until(ready, "the image to be ready")
+        shown = await phone.get(f"{API}/images/{image_id}", headers=bearer(tokens))
+        assert shown.json().get("url"), shown.text
+        return {"tokens": tokens, "image_id": image_id, "user_id": session.json()["user"]["id"]}
+
+
+async def admin_token(d: Deployment) -> str:
+    pool = d.known["aws_cognito_user_pool.this.id"]
+    client_id = d.known["aws_cognito_user_pool_client.admin.id"]
+    async with d.aws.client("cognito-idp") as cognito:  # the operator's side, not recorded
+        await cognito.admin_create_user(UserPoolId=pool, Username="ops@example.com",
+                                        TemporaryPassword=PASSWORD, MessageAction="SUPPRESS")
+        await cognito.admin_set_user_password(UserPoolId=pool, Username="ops@example.com",
+                                              Password=PASSWORD, Permanent=True)
+        await cognito.admin_add_user_to_group(UserPoolId=pool, Username="ops@example.com",
+                                              GroupName="admins")
+        signed_in = await cognito.admin_initiate_auth(
+            UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "ops@example.com", "PASSWORD": PASSWORD})
+    return str(signed_in["AuthenticationResult"]["AccessToken"])
+
+
+async def admin_flows(d: Deployment, member: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {await admin_token(d)}",
+               # the ALB appends CloudFront's address; two trusted hops leave the client's
+               "X-Forwarded-For": f"{ALLOWED_CLIENT}, 130.176.0.1"}
+    async with httpx.AsyncClient(base_url=d.url("admin-api"), timeout=30,
+                                 headers=headers) as console:
+        for method, path in (
+            ("GET", "/users"), ("GET", f"/users/{member['user_id']}"),
+            ("POST", f"/users/{member['user_id']}/disable"),
+            ("POST", f"/users/{member['user_id']}/enable"),
+            ("GET", "/keys"), ("POST", "/keys/rotate"), ("GET", "/images"),
+            ("DELETE", f"/images/{member['image_id']}"),
+        ):
+            answer = await console.request(method, f"{ADMIN}{path}")
+            assert answer.status_code == 200, f"{method} {path}: {answer.text}"
+
+
+async def dead_letter_flow(d: Deployment, image_id: str) -> None:
+    """A job the queue dead-lettered (SQS's redrive, done here by hand): the worker
+    records it and parks it."""
+    async with d.aws.client("sqs") as sqs:
+        await sqs.send_message(QueueUrl=d.known["aws_sqs_queue.dlq.id"],
+                               MessageBody=json.dumps({"image_id": image_id}))
+
+    async def parked() -> bool:
+        return await d.queue_counts("dlq") == (0, 1)
+
+    await wait_until(parked, "the worker to park the dead letter")
+
+
+def lambda_flows(d: Deployment, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Call]]:
+    """Each trigger in-process with its function's environment (the runtime's boto3)."""
+    recorded = {}
+    for name, variables in lambda_environments(d.root).items():
+        with monkeypatch.context() as scoped, recording_aws_calls() as calls:
+            for variable, value in {**variables, "AWS_ENDPOINT_URL": d.aws.endpoint_url,
+                                    "AWS_REGION": d.aws.region}.items():
+                scoped.setenv(variable, str(value))
+            bootstrap.reset()
+            try:
+                if name == "pre-sign-up":
+                    pre_sign_up(event("pre_sign_up"), None)
+                else:
+                    post_confirmation(event("post_confirmation", sub="lambda-sub",
+                                            email="lambda@example.com"), None)
+            finally:
+                bootstrap.reset()
+        recorded[name] = list(calls)
+    return recorded
+
+
+@contextlib.asynccontextmanager
+async def fake_openai() -> AsyncIterator[str]:
+    async with serving(FakeImagesApi()) as url:
+        yield url
+
+
+def refusals(d: Deployment, calls: dict[str, list[Call]]) -> list[str]:
+    policies = {**role_policies(d.root.module("compute"), "task"),
+                **role_policies(d.root.module("identity"), "trigger")}
+    name = str(d.root.local("name"))
+    iam = d.iam_estate()
+    found = []
+    for workload, made in calls.items():
+        role = f"{name}-{workload}" + ("" if workload in ("pre-sign-up", "post-confirmation")
+                                       else "-task")
+        found += Policy.from_documents(role, policies.get(role, [])).refused(iam, made)
+    return found
+
+
+async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d = deployment
+    pool = d.known["aws_cognito_user_pool.this.id"]
+    moto_jwks = f"{d.aws.endpoint_url}/{pool}/.well-known/jwks.json"
+    public_url = str(d.root.module("edge").output("public_url"))
+    async with contextlib.AsyncExitStack() as stack:
+        openai_url = await stack.enter_async_context(fake_openai())
+        await d.start(stack, "mobile-api")
+        await d.listening("mobile-api")
+        # Test values for what only AWS serves: the pool's JWKS, the public URL, OpenAI.
+        await d.start(stack, "admin-api", ATELIER_ADMIN_COGNITO_JWKS_URL=moto_jwks)
+        await d.start(stack, "gateway", ATELIER_JWKS_URL=str(
+            containers(d.root)["gateway"].environment["ATELIER_JWKS_URL"]).replace(
+            public_url, d.url("mobile-api")))
+        await d.start(stack, "worker", ATELIER_OPENAI_BASE_URL=openai_url,
+                      ATELIER_WORKER_WAIT_SECONDS="1")
+        member = await mobile_flows(d)
+        await dead_letter_flow(d, member["image_id"])
+        await d.listening("admin-api")
+        await admin_flows(d, member)
+        await d.listening("gateway")
+        async with httpx.AsyncClient(base_url=d.url("gateway")) as probe:
+            assert (await probe.get("/readyz")).status_code == 200
+        rotation = await stack.enter_async_context(atelier(
+            *container_command(d.root, "keys-rotate"),
+            env=await d.environment("keys-rotate"), log=d.tmp / "keys-rotate.log"))
+        assert await asyncio.wait_for(rotation.process.wait(), 90) == 0, rotation.output()
+        for process in d.processes.values():
+            await process.terminate()
+
+    calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "gateway",
+                                     "keys-rotate")}
+    calls.update(await asyncio.to_thread(lambda_flows, d, monkeypatch))  # a Lambda has no loop
+    made = {w: {f"{c.service}:{c.operation}" for c in cs} for w, cs in calls.items()}
+    # The flows did reach AWS (a recorder that saw nothing would pass anything).
+    assert {"secretsmanager:PutSecretValue", "sqs:GetQueueUrl", "sqs:SendMessage",
+            "s3:GetObject"} <= made["mobile-api"], made["mobile-api"]
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+            "s3:PutObject", "ses:SendEmail"} <= made["worker"], made["worker"]
+    assert {"cognito-idp:AdminDisableUser", "s3:DeleteObject"} <= made["admin-api"], made[
+        "admin-api"]
+    assert {"secretsmanager:GetSecretValue"} <= made["post-confirmation"]
+    refused = refusals(d, calls)
+    assert not refused, "calls the Terraform's roles do not grant:\n" + "\n".join(refused)
+    assert ACCOUNT in d.known["aws_sqs_queue.dlq.arn"]
