@@ -115,6 +115,7 @@ def gateway_env(jwks_url: str, prefix: str) -> dict[str, str]:
         "ATELIER_REALTIME_BUS_PREFIX": prefix, "ATELIER_LOG_LEVEL": "WARNING",
         "ATELIER_GATEWAY_HANDSHAKES_PER_SECOND": "100000",
         "ATELIER_GATEWAY_HANDSHAKE_BURST": "100000",
+        "ATELIER_GATEWAY_MAX_SOCKETS_PER_IP": "1000000",  # every bench socket is from loopback
         "ATELIER_DATA_DIR": str(ROOT / ".atelier" / "bench-gateway"),
     }
 

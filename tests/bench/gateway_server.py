@@ -2,6 +2,7 @@
 token verification replaced by a no-op, for the handshake-rate bench."""
 
 import argparse
+import secrets
 
 from dependency_injector import providers
 
@@ -15,7 +16,7 @@ from entrypoints.wiring.settings import Settings
 
 class NoVerification:
     async def admit(self, token: str) -> Admitted:
-        return Admitted("none", ("broadcast",))
+        return Admitted("none", ("broadcast",), "bench", None, secrets.token_hex(8))
 
 
 if __name__ == "__main__":
