@@ -120,9 +120,21 @@ def depends_on(body: dict[str, Any]) -> str:
 
 def ssm_value_attribute_read(tree: Terraform) -> list[Finding]:
     """The provider fills `insecure_value` on read only when that argument is set, and
-    `value` otherwise: reading the other one yields nothing (resourceParameterRead)."""
+    `value` otherwise: reading the other one yields nothing (resourceParameterRead). And
+    ignore_changes must name the argument that is set, or every apply writes it back."""
     parameters = {b.name: b for b in tree.resources("aws_ssm_parameter")}
     findings = []
+    for parameter in parameters.values():
+        for lifecycle in nested(parameter.body, "lifecycle"):
+            ignored = set(lifecycle.get("ignore_changes", [])) & SSM_VALUES
+            if ignored - set(parameter.body):
+                findings.append(
+                    Finding(
+                        "ssm-value-attribute",
+                        parameter.where,
+                        f"ignore_changes {sorted(ignored)} names an argument it does not set",
+                    )
+                )
     for path, doc in tree.files.items():
         for type_, name, attribute in REFERENCE.findall(text(doc)):
             if type_ != "aws_ssm_parameter" or attribute not in ("value", "insecure_value"):

@@ -240,6 +240,26 @@ def _estate(root: Path, files: Files) -> Terraform:
     return Terraform(root)
 
 
+def test_ignore_changes_must_name_the_value_argument_that_is_set(tmp_path: Path) -> None:
+    """The pipeline rewrites the image tag; ignoring `value` while setting
+    `insecure_value` would let every apply put the first tag back."""
+    estate = _estate(
+        tmp_path,
+        {
+            "modules/compute/main.tf": """
+resource "aws_ssm_parameter" "tag" {
+  name           = "/x/tag"
+  type           = "String"
+  insecure_value = "bootstrap"
+  lifecycle { ignore_changes = [value] }
+}
+"""
+        },
+    )
+    (finding,) = RULES["ssm-value-attribute"](estate)
+    assert "ignore_changes" in finding.message
+
+
 def test_every_rule_has_a_fixture() -> None:
     assert set(FIXTURES) == set(RULES)
 
