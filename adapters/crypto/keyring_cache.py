@@ -11,7 +11,7 @@ from domain.keys.ring import KeyRing
 
 log = logging.getLogger("atelier.keys")
 
-NO_ACTIVE_KEY_RETRY = 0.5
+NO_ACTIVE_KEY_RETRY = (0.1, 0.2, 0.4, 0.8, 1.6)  # then every `refresh_seconds`
 OnRevoked = Callable[[str], Awaitable[None]]
 
 
@@ -86,10 +86,16 @@ class KeyRingCache:
                 await task
 
     async def _refresh_forever(self) -> None:
+        misses = 0
         while True:
             # Without an active key (its replacement not saved yet) signing fails: look
             # again soon rather than in `refresh_seconds`.
-            pause = self._refresh if self.active() is not None else NO_ACTIVE_KEY_RETRY
+            if self.active() is not None:
+                misses, pause = 0, self._refresh
+            else:
+                pause = (NO_ACTIVE_KEY_RETRY[misses] if misses < len(NO_ACTIVE_KEY_RETRY)
+                         else self._refresh)
+                misses += 1
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(pause, self._refresh)):
