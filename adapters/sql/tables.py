@@ -127,6 +127,21 @@ local_credentials = Table(
     Column("code_attempts", Integer, nullable=False),
 )
 
+# Password-reset and e-mail-change codes of the local identity provider (migration
+# 0004_account): one row per login and purpose, replaced in place by a new request.
+local_codes = Table(
+    "local_codes", metadata,
+    Column("subject", String(255), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("code_hash", String(128), nullable=True),
+    Column("new_email", String(254), nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("window_started_at", UtcDateTime, nullable=True),
+    Column("sent_in_window", Integer, nullable=False),
+)
+
 images = Table(
     "images", metadata,
     Column("id", String(64), primary_key=True),
