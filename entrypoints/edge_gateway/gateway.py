@@ -126,7 +126,8 @@ class Gateway:
             _release(self._per_address, address)
 
     async def _admit(self, scope: Scope, send: Send) -> Admitted | None:
-        """The verified token, or None once the handshake has been refused."""
+        """The verified token, holding one of its socket places (released by `_serve`),
+        or None once the handshake has been refused."""
         self._pending += 1
         try:
             # Not ready is not invalid: a client told `invalid_token` logs its user out.
@@ -151,10 +152,10 @@ class Gateway:
             await _deny(scope, send, 429, "too_many_sockets",
                         "this connection token has opened its sockets; ask for a new one")
             return None
+        self._per_token[admitted.token_id] += 1
         return admitted
 
     async def _serve(self, admitted: Admitted, scope: Scope, receive: Receive, send: Send) -> None:
-        self._per_token[admitted.token_id] += 1
         try:
             await send({"type": "websocket.accept"})
             age = self._limits.max_connection_age * random.uniform(0.9, 1.0)
