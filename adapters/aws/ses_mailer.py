@@ -7,7 +7,7 @@ from typing import Any, Self
 import aioboto3
 
 from adapters.aws.clients import aws_client
-from adapters.mail.addresses import parse_sender, recipient
+from adapters.mail.headers import parse_sender, recipient, subject_line
 from application.ports.messaging import Email
 
 
@@ -34,11 +34,12 @@ class SesMailer:
 
     async def send(self, email: Email) -> None:
         extra = {"ConfigurationSetName": self._configuration_set} if self._configuration_set else {}
+        to, subject = recipient(email.to).addr_spec, subject_line(email.subject)
         await self._client.send_email(
             Source=self._sender,
-            Destination={"ToAddresses": [recipient(email.to).addr_spec]},
+            Destination={"ToAddresses": [to]},
             Message={
-                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
                 "Body": {"Text": {"Data": email.body, "Charset": "UTF-8"}},
             },
             **extra,

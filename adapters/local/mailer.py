@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from adapters.mail.addresses import parse_sender, recipient
+from adapters.mail.headers import parse_sender, recipient, subject_line
 from application.ports.clock import Clock
 from application.ports.messaging import Email
 from domain.shared.clock import utcnow
@@ -39,7 +39,7 @@ class MailboxMailer:
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = recipient(email.to)
-        message["Subject"] = email.subject
+        message["Subject"] = subject_line(email.subject)
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain="atelier.localhost")
         message.set_content(email.body)

@@ -1,7 +1,8 @@
-"""Addresses as mail headers hold them: parsed into `Address` objects, never pasted in as text.
+"""Mail headers from values that were checked, never pasted in as text.
 
 A header set from a string is parsed as an address *list*, so `x<victim@evil.com>` would
-mail the victim; a recipient here is one bare addr-spec or an error.
+mail the victim: a recipient here is one bare addr-spec or an error. A line break in a
+subject would start another header (`Bcc:`): a subject is one line or an error.
 """
 
 from email.errors import HeaderParseError
@@ -31,3 +32,10 @@ def parse_sender(value: str) -> Address:
     address: Address = addresses[0]
     recipient(address.addr_spec)
     return address
+
+
+def subject_line(subject: str) -> str:
+    """The subject, if it is one line; ValueError if it would start another header."""
+    if "\r" in subject or "\n" in subject:
+        raise ValueError("a subject is one line")
+    return subject

@@ -1,4 +1,4 @@
-from adapters.mail.addresses import recipient
+from adapters.mail.headers import recipient, subject_line
 from application.ports.messaging import Email
 
 
@@ -9,7 +9,8 @@ class InMemoryMailer:
         self.sent: list[Email] = []
 
     async def send(self, email: Email) -> None:
-        recipient(email.to)  # refused as the real mailers refuse it
+        recipient(email.to)  # what the real mailers refuse, this one refuses too
+        subject_line(email.subject)
         self.sent.append(email)
 
     def last_to(self, address: str) -> Email | None:
