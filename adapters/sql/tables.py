@@ -142,6 +142,16 @@ local_codes = Table(
     Column("sent_in_window", Integer, nullable=False),
 )
 
+# Codes the public account-deletion page e-mails (migration 0005_deletion): one per member.
+deletion_codes = Table(
+    "deletion_codes", metadata,
+    Column("user_id", String(64), _user_fk(), primary_key=True),
+    Column("code_hash", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
 images = Table(
     "images", metadata,
     Column("id", String(64), primary_key=True),
