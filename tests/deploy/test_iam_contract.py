@@ -177,7 +177,7 @@ async def mobile_flows(d: Deployment) -> dict[str, Any]:
             found = await phone.get(f"{API}/images/{image_id}", headers=bearer(tokens))
             return bool(found.json().get("status") == "ready")
 
-        await wait_until(ready, "the image to be ready")
+        await wait_until(ready, "the image to be ready", timeout=120)
         shown = await phone.get(f"{API}/images/{image_id}", headers=bearer(tokens))
         assert shown.json().get("url"), shown.text
         return {"tokens": tokens, "image_id": image_id, "user_id": session.json()["user"]["id"]}
@@ -287,6 +287,7 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
             public_url, d.url("mobile-api")))
         await d.start(stack, "worker", ATELIER_OPENAI_BASE_URL=openai_url,
                       ATELIER_WORKER_WAIT_SECONDS="1")
+        rotation = await d.start(stack, "keys-rotate")  # the scheduled task, run once
         member = await mobile_flows(d)
         await dead_letter_flow(d, member["image_id"])
         await d.listening("admin-api")
@@ -294,12 +295,8 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         await d.listening("gateway")
         async with httpx.AsyncClient(base_url=d.url("gateway")) as probe:
             assert (await probe.get("/readyz")).status_code == 200
-        rotation = await stack.enter_async_context(atelier(
-            *container_command(d.root, "keys-rotate"),
-            env=await d.environment("keys-rotate"), log=d.tmp / "keys-rotate.log"))
         assert await asyncio.wait_for(rotation.process.wait(), 90) == 0, rotation.output()
-        for process in d.processes.values():
-            await process.terminate()
+        await asyncio.gather(*(p.terminate() for p in d.processes.values()))
 
     calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "gateway",
                                      "keys-rotate")}
