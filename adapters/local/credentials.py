@@ -41,3 +41,7 @@ class CredentialStore(Protocol):
         """Marks the address confirmed and the code spent, if `code_hash` is still the code
         (a resend may have replaced it); says whether it did."""
         ...
+
+    async def delete_subject(self, subject: str) -> None:
+        """Removes the login with this subject and its codes; a missing one is fine."""
+        ...

@@ -150,6 +150,9 @@ class LocalIdentityProvider:
         credential.disabled = False
         await self._store.update(credential)
 
+    async def delete_login(self, subject: str) -> None:
+        await self._store.delete_subject(subject)
+
     async def _require(self, email: str) -> LocalCredential:
         credential = await self._store.get(email)
         if credential is None:

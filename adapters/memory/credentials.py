@@ -46,3 +46,10 @@ class InMemoryCredentialStore:
         credential.code_hash = credential.code_expires_at = None
         credential.code_attempts = 0
         return True
+
+    async def delete_subject(self, subject: str) -> None:
+        for email, credential in list(self._by_email.items()):
+            if credential.subject == subject:
+                del self._by_email[email]
+        for key in [key for key in self._codes if key[0] == subject]:
+            del self._codes[key]

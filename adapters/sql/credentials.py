@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.local.credentials import LocalCredential
+from adapters.sql import tables
 from adapters.sql.errors import affected_rows
 from adapters.sql.mappers import credential_to_row, row_to_credential
 from adapters.sql.tables import local_credentials
@@ -82,3 +83,10 @@ class SqlCredentialStore:
                 .values(confirmed=True, code_hash=None, code_expires_at=None, code_attempts=0),
             )
         return changed == 1
+
+    async def delete_subject(self, subject: str) -> None:
+        async with self._session_factory() as session, session.begin():
+            await session.execute(
+                tables.local_codes.delete().where(tables.local_codes.c.subject == subject))
+            await session.execute(tables.local_credentials.delete().where(
+                tables.local_credentials.c.subject == subject))
