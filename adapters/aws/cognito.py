@@ -148,6 +148,15 @@ class CognitoIdentityProvider:
     async def enable(self, email: str) -> None:
         await self._admin("admin_enable_user", email)
 
+    async def delete_login(self, subject: str) -> None:
+        # By subject (the pool's internal user name, since the e-mail is a username
+        # attribute), never by address: a retry must not reach whoever registers it next.
+        try:
+            await self._client.admin_delete_user(UserPoolId=self._user_pool_id, Username=subject)
+        except ClientError as exc:
+            if error_code(exc) != "UserNotFoundException":
+                raise
+
     async def _subject(self, email: str) -> str:
         response = await self._admin("admin_get_user", email)
         for attribute in response.get("UserAttributes", []):
