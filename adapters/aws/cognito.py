@@ -13,11 +13,13 @@ from botocore.exceptions import ClientError
 
 from adapters.aws.clients import aws_client, error_code
 from application.ports.identity import (
+    CodeExpired,
     EmailNotConfirmed,
+    InvalidCode,
     InvalidConfirmationCode,
     InvalidCredentials,
 )
-from domain.shared.errors import NotFound
+from domain.shared.errors import Forbidden, NotFound
 from domain.users.model import EmailInUse, WeakPassword
 from domain.users.signup import EmailDomainNotAllowed
 
@@ -174,3 +176,85 @@ class CognitoIdentityProvider:
             if error_code(exc) == "UserNotFoundException":
                 raise NotFound("no such login") from None
             raise
+
+    # Account lifecycle. Cognito mails and checks the reset code itself (ForgotPassword /
+    # ConfirmForgotPassword, its own expiry and attempt limit).
+
+    async def request_password_reset(self, email: str) -> None:
+        try:
+            await self._client.forgot_password(
+                ClientId=self._client_id, Username=email, **self._secret_hash(email))
+        except ClientError as exc:
+            # Unknown, unconfirmed, disabled or over Cognito's limit: all silent, so the
+            # answer never tells whether an address is registered.
+            if error_code(exc) in (
+                "UserNotFoundException", "InvalidParameterException", "NotAuthorizedException",
+                "LimitExceededException", "CodeDeliveryFailureException",
+            ):
+                return
+            raise
+
+    async def confirm_password_reset(self, email: str, code: str, password: str) -> str:
+        try:
+            await self._client.confirm_forgot_password(
+                ClientId=self._client_id, Username=email, ConfirmationCode=code,
+                Password=password, **self._secret_hash(email))
+        except ClientError as exc:
+            code_ = error_code(exc)
+            if code_ == "InvalidPasswordException":
+                raise WeakPassword() from None
+            if code_ in ("ExpiredCodeException", "TooManyFailedAttemptsException",
+                         "LimitExceededException"):
+                raise CodeExpired() from None
+            if code_ in ("CodeMismatchException", "UserNotFoundException",
+                         "NotAuthorizedException"):
+                raise InvalidCode() from None
+            raise
+        return await self._subject(email)
+
+    async def change_password(self, email: str, current_password: str, password: str) -> None:
+        access_token = await self._access_token(email, current_password)
+        try:
+            await self._client.change_password(
+                PreviousPassword=current_password, ProposedPassword=password,
+                AccessToken=access_token)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "InvalidPasswordException":
+                raise WeakPassword() from None
+            if code == "NotAuthorizedException":
+                raise InvalidCredentials() from None
+            raise
+
+    async def request_email_change(self, email: str, new_email: str) -> None:
+        # Cognito checks the code for a new address only with the user's own access token
+        # (VerifyUserAttribute), which the confirming request does not carry.
+        raise EmailChangeUnsupported()
+
+    async def confirm_email_change(self, email: str, code: str) -> str:
+        raise EmailChangeUnsupported()
+
+    async def _access_token(self, email: str, password: str) -> str:
+        parameters = {"USERNAME": email, "PASSWORD": password}
+        if self._client_secret is not None:
+            parameters["SECRET_HASH"] = self._secret_hash(email)["SecretHash"]
+        try:
+            response = await self._client.initiate_auth(
+                ClientId=self._client_id, AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters=parameters)
+        except ClientError as exc:
+            if error_code(exc) in ("NotAuthorizedException", "UserNotFoundException",
+                                   "UserNotConfirmedException"):
+                raise InvalidCredentials() from None
+            raise
+        result = response.get("AuthenticationResult")
+        if result is None:
+            raise InvalidCredentials()
+        token: str = result["AccessToken"]
+        return token
+
+
+class EmailChangeUnsupported(Forbidden):
+    """Changing the e-mail address is not available with this identity provider yet."""
+
+    code = "email_change_unavailable"

@@ -6,6 +6,7 @@ from application.ports.clock import Clock
 from application.ports.identity import EmailNotConfirmed, IdentityProvider, InvalidCredentials
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.users.lockout import EVERY_SOURCE, LockoutPolicy, take_attempt
+from domain.users.model import UserDisabled
 
 
 async def take_login_attempt(
@@ -46,7 +47,7 @@ async def check_password_login(
         subject = await identity.authenticate(email, password)
     except InvalidCredentials:
         raise  # already counted
-    except EmailNotConfirmed:
+    except (EmailNotConfirmed, UserDisabled):
         await clear_login_attempts(uow_factory, email, client_ip)  # the password was right
         raise
     await clear_login_attempts(uow_factory, email, client_ip)

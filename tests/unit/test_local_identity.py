@@ -10,6 +10,7 @@ from adapters.local.identity import LocalIdentityProvider
 from adapters.memory.credentials import InMemoryCredentialStore
 from adapters.memory.mailer import InMemoryMailer
 from application.ports.identity import InvalidConfirmationCode, InvalidCredentials
+from domain.users.model import UserDisabled
 
 EMAIL, PASSWORD = "ada@example.com", "Correct-Horse-9-battery"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -49,12 +50,14 @@ async def test_an_unknown_email_costs_a_password_verification() -> None:
     assert hasher.verifications == 1
 
 
-async def test_a_disabled_login_with_the_right_password_is_invalid_credentials() -> None:
+async def test_a_disabled_login_is_told_only_to_the_right_password() -> None:
     identity, _, mailer = provider()
     await identity.register(EMAIL, PASSWORD)
     await identity.confirm(EMAIL, code_in(mailer))
     await identity.disable(EMAIL)
     with pytest.raises(InvalidCredentials):
+        await identity.authenticate(EMAIL, PASSWORD + "x")
+    with pytest.raises(UserDisabled):
         await identity.authenticate(EMAIL, PASSWORD)
 
 
