@@ -69,3 +69,13 @@ def to_job_queue(queue: JobQueue) -> Destinations:
 def to_notifications(notify: NotifyImageReady) -> Destinations:
     """Where the worker's relay sends what a finished job announces."""
     return {IMAGE_READY: notify.publish, IMAGE_READY_EMAIL: notify.email}
+
+
+def combined(*parts: Destinations) -> Destinations:
+    """One relay delivering several sets of topics (a topic in two sets is a wiring bug)."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        if merged.keys() & part.keys():
+            raise ValueError(f"topics with two destinations: {merged.keys() & part.keys()}")
+        merged.update(part)
+    return merged
