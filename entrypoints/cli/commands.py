@@ -161,6 +161,7 @@ async def admin_create(args: argparse.Namespace) -> int:
     from domain.admins.model import AdminIdentity, AdminSource
     from domain.shared.errors import DomainError
     from entrypoints.cli.container import use_case
+    from entrypoints.http_edge.email_address import parse_email_address
     from entrypoints.wiring.schema import create_embedded_schema
 
     password = _read_password(args)
@@ -170,7 +171,7 @@ async def admin_create(args: argparse.Namespace) -> int:
     async with use_case(settings, "create_local_admin") as create:
         try:
             admin = await create(Acting(AdminIdentity(operator, AdminSource.CLI)),
-                                 args.email, password)
+                                 parse_email_address(args.email), password)
         except DomainError as error:
             raise SystemExit(f"not created: {error.message}") from None
     print(f"admin {admin.email} created ({admin.id})")

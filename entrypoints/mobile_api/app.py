@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from entrypoints.http_edge.api import api_docs, create_api
 from entrypoints.http_edge.rate_limit import RateLimitHook
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.mobile_api.routes.account import AccountController, PasswordResetController
 from entrypoints.mobile_api.routes.identity import (
     AccountsController,
     MeController,
@@ -27,6 +28,7 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
     api = Router(
         API_PREFIX,
         route_handlers=[AccountsController, SessionsController, MeController,
+                        PasswordResetController, AccountController,
                         TransferCodesController, realtime_token, ImagesController, signed_file],
         before_request=RateLimitHook(resolved.getter("rate_limits")),
     )

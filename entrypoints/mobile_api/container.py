@@ -6,6 +6,13 @@ from application.auth.authenticate import Authenticate
 from application.auth.principal_cache import CachedAuthenticator
 from application.auth.session_events import BusSessionEvents
 from application.auth.tokens import TokenFactory
+from application.identity.account import (
+    ChangePassword,
+    ConfirmEmailChange,
+    ConfirmPasswordReset,
+    RequestEmailChange,
+    RequestPasswordReset,
+)
 from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
 from application.identity.devices import ListDevices, RevokeDevice
@@ -38,6 +45,8 @@ def rate_limits(settings: Settings, limiter: object) -> RateLimits:
         named={
             "guests": (Limit("guests", settings.rate_limit_guests_per_minute, minute),),
             "sessions": (Limit("sessions", settings.rate_limit_sessions_per_minute, minute),),
+            # Password reset, password and e-mail change: as strict as log-in, per IP.
+            "account": (Limit("account", settings.rate_limit_sessions_per_minute, minute),),
             "redeem": (
                 Limit("redeem", settings.rate_limit_redeem_per_minute, minute),
                 Limit("redeem", settings.rate_limit_redeem_global_per_hour, hour, global_=True),
@@ -105,3 +114,14 @@ class MobileContainer(containers.DeclarativeContainer):
         ListImages, uow_factory, infrastructure.object_store, image_policy)
     delete_image = providers.Singleton(
         DeleteImage, uow_factory, infrastructure.object_store, clock)
+
+    # Account lifecycle: password reset, password change, e-mail change.
+    request_password_reset = providers.Singleton(RequestPasswordReset, identity)
+    confirm_password_reset = providers.Singleton(
+        ConfirmPasswordReset, uow_factory, identity, clock, session_events)
+    change_password = providers.Singleton(
+        ChangePassword, uow_factory, identity, policy, clock, session_events)
+    request_email_change = providers.Singleton(
+        RequestEmailChange, uow_factory, identity, policy, clock)
+    confirm_email_change = providers.Singleton(
+        ConfirmEmailChange, uow_factory, identity, infrastructure.mailer, authenticator)

@@ -3,6 +3,9 @@ mail system would read as somebody else's mailbox is refused (422 `invalid_email
 route that takes an address, and no mailer ever sends to one; the address is stored in one
 canonical form, so uniqueness and the per-address limits hold per mailbox."""
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from email import policy
 from email.parser import BytesParser
@@ -20,6 +23,7 @@ from entrypoints.http_edge.email_address import parse_email_address
 from tests.fixtures.aws import Aws
 from tests.support.admin import ADMIN, AdminStack, running_admin_stack
 from tests.support.phone import API, bearer, device_id, new_guest
+from tests.support.processes import ROOT
 
 # Each was accepted as an address, and mail went to the victim's mailbox.
 ATTACKS = ["x<victim@evil.com>", "=?utf-8?q?evil?=@example.com", "a,b@example.com"]
@@ -141,3 +145,22 @@ async def test_the_mailbox_header_carries_exactly_the_address(tmp_path: Path) ->
     assert (to.display_name, to.addr_spec) == ("", "o'neil+atelier@xn--bcher-kva.de")
     [sender] = message["From"].addresses
     assert (sender.display_name, sender.addr_spec) == ("Atelier", SENDER)
+
+
+async def admin_create(address: str, data_dir: Path) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "entrypoints.cli.main", "admin", "create", address,
+        "--password-stdin", "--data-dir", str(data_dir), cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(PASSWORD.encode() + b"\n"), 60)
+    return process.returncode or 0, output.decode()
+
+
+async def test_atelier_admin_create_takes_the_same_addresses(tmp_path: Path) -> None:
+    code, output = await admin_create("x<victim@evil.com>", tmp_path)
+    assert code != 0 and "not created: not a valid e-mail address" in output
+    code, output = await admin_create(" Root@Bücher.DE ", tmp_path)
+    assert code == 0, output
+    assert "admin root@xn--bcher-kva.de created" in output
