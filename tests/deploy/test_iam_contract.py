@@ -29,7 +29,15 @@ from typing import Any
 
 import httpx
 import pytest
-from iam import Call, Estate, Policy, read_calls, recording_aws_calls, recording_environment
+from iam import (
+    Call,
+    Estate,
+    Policy,
+    Request,
+    read_calls,
+    recording_aws_calls,
+    recording_environment,
+)
 from moto_estate import provision
 from terraform_eval import Module, attributes, blocks
 from test_health_contract import container_command, free_port, wait_listening
@@ -313,3 +321,52 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
     refused = refusals(d, calls)
     assert not refused, "calls the Terraform's roles do not grant:\n" + "\n".join(refused)
     assert ACCOUNT in d.known["aws_sqs_queue.dlq.arn"]
+
+
+def test_the_judge_refuses_what_the_statements_do_not_grant() -> None:
+    """The evaluator itself: a contract that allowed everything would pass anything."""
+    queue = "arn:aws:sqs:us-east-1:123456789012:jobs"
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    policy = Policy("role", [
+        {"Effect": "Allow", "Action": ["sqs:Send*"], "Resource": [queue]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/images/*"},
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key,
+         "Condition": {
+            "StringEquals": {"kms:ViaService": ["sqs.us-east-1.amazonaws.com"]}}},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:sns:*"},
+        {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": queue + "-dlq"},
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": queue + "-dlq"},
+    ])
+    estate_ = Estate("us-east-1", kms_keys={queue: key})
+    granted = [Call("sqs", "SendMessage", {"QueueUrl": "http://x/123456789012/jobs"}),
+               Call("s3", "GetObject", {"Bucket": "b", "Key": "images/u/1.png"})]
+    assert policy.refused(estate_, granted) == []
+    refused = [
+        Call("sqs", "SendMessage", {"QueueUrl": "http://x/123456789012/jobs2"}),
+        Call("sqs", "ReceiveMessage", {"QueueUrl": "http://x/123456789012/jobs"}),
+        Call("s3", "GetObject", {"Bucket": "b", "Key": "private/1.png"}),
+        Call("s3", "GetObject", {"Bucket": "b2", "Key": "images/1.png"}),
+        Call("sqs", "SendMessage", {"QueueUrl": "http://x/123456789012/jobs-dlq"}),
+        Call("secretsmanager", "GetSecretValue", {"SecretId": "arn:aws:secretsmanager:x"}),
+    ]
+    for call in refused:
+        assert policy.refused(estate_, [call]), f"{call} should be refused"
+    # A send to a queue under a customer key needs kms:GenerateDataKey via SQS; the
+    # condition grants that, and only that: the same action called directly is refused.
+    via_sqs = (("kms:ViaService", "sqs.us-east-1.amazonaws.com"),)
+    assert Request("kms:GenerateDataKey", key, via_sqs) in estate_.requests(granted[0])
+    assert not policy.allows(Request("kms:Decrypt", key))
+    assert policy.allows(Request("kms:Decrypt", key, (
+        ("kms:ViaService", "sqs.us-east-1.amazonaws.com"),)))
+    assert not policy.allows(Request("iam:PassRole", "arn:aws:sns:us-east-1:1:t"))
+    assert policy.allows(Request("sns:Publish", "arn:aws:sns:us-east-1:1:t"))
+
+
+def test_the_rendered_roles_scope_the_images_bucket_to_its_prefix() -> None:
+    """Read from the Terraform: what the contract judges is the policy an apply attaches."""
+    root = estate(ENV, {"aws_s3_bucket.images.arn": "arn:aws:s3:::images-bucket"})
+    documents = role_policies(root.module("compute"), "task")
+    mobile = Policy.from_documents("mobile", documents[f"{root.local('name')}-mobile-api-task"])
+    assert mobile.allows(Request("s3:PutObject", "arn:aws:s3:::images-bucket/images/u/1.png"))
+    assert not mobile.allows(Request("s3:PutObject", "arn:aws:s3:::images-bucket/other/1"))
+    assert not mobile.allows(Request("s3:ListBucket", "arn:aws:s3:::images-bucket"))
