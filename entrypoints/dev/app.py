@@ -1,8 +1,8 @@
 """The embedded default: every entrypoint on one port, routed by path as the ALB routes.
 
 Each entrypoint stays its own app with its own composition root, all of them on one
-infrastructure; this dispatcher forwards by path prefix (most specific first), starts the
-infrastructure, runs every app's lifespan, and closes the infrastructure last.
+infrastructure; this dispatcher forwards by path prefix (most specific first), runs every
+app's lifespan (each starts what it uses of the infrastructure), and closes it last.
 """
 
 import asyncio
@@ -14,6 +14,7 @@ from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
@@ -29,8 +30,9 @@ ASGIApp = Callable[..., Coroutine[Any, Any, None]]
 class PathDispatcher:
     """ASGI app: `(prefix, app)` routes like the ALB's path rules, plus a default app.
 
-    Given the `infrastructure` the apps share, it is started before them and closed once,
-    after every app and background task has stopped."""
+    Given the `infrastructure` the apps share, each app starts what it uses of it (once,
+    whoever comes first), and it is closed once, after every app and background task has
+    stopped."""
 
     def __init__(
         self, routes: Sequence[tuple[str, ASGIApp]], default: ASGIApp,
@@ -60,7 +62,9 @@ class PathDispatcher:
         stack = contextlib.AsyncExitStack()
         try:
             if self._infrastructure is not None:
-                await stack.enter_async_context(running(self._infrastructure))
+                # Each app starts what it uses of it; closed once, after every app.
+                await stack.enter_async_context(running(
+                    self._infrastructure, ResolvedProviders(self._infrastructure, only=())))
             for app in self._apps:
                 await stack.enter_async_context(_lifespan_of(app, scope))
             for start in self._background:

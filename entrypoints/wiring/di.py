@@ -16,7 +16,7 @@ Injected = Annotated[T, Dependency(kind="named"), SkipValidationMarker()]
 a name no provider has fails when the app is built, not at the first request."""
 
 # Sub-containers are resolved through the providers that use them; a Factory makes a new
-# object per call (a background task's context manager), so it is called where used.
+# object per call, so it is called where it is used.
 NOT_RESOLVED_AT_START = (providers.DependenciesContainer, providers.Container, providers.Factory)
 
 
