@@ -74,25 +74,43 @@ def mailbox(stack: AdminStack) -> list[str]:
     return found
 
 
+FILLERS = {"password": PASSWORD, "current_password": PASSWORD, "platform": "ios",
+           "code": "123456"}
+
+
+async def routes_taking_an_address(stack: AdminStack) -> list[tuple[str, str, list[str]]]:
+    """(method, path, body fields) of every operation of both APIs whose JSON body has an
+    `email`: a route added later is covered without a change here."""
+    found = []
+    for schema_path in (f"{API}/schema/openapi.json", f"{ADMIN}/schema/openapi.json"):
+        schema = (await stack.client.get(schema_path)).json()
+        components = schema.get("components", {}).get("schemas", {})
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                body = operation.get("requestBody", {}).get("content", {}).get(
+                    "application/json", {}).get("schema", {})
+                fields = components.get(body.get("$ref", "").rpartition("/")[2], {}).get(
+                    "properties", {})
+                if "email" in fields:
+                    found.append((method.upper(), path, list(fields)))
+    return found
+
+
 async def test_every_route_that_takes_an_address_refuses_a_non_address(
     stack: AdminStack,
 ) -> None:
     guest = await new_guest(stack.client)
-    device = device_id()
+    routes = await routes_taking_an_address(stack)
+    assert {(m, p) for m, p, _ in routes} >= {
+        ("POST", f"{API}/accounts"), ("POST", f"{API}/accounts/confirm"),
+        ("POST", f"{API}/accounts/confirm/resend"), ("POST", f"{API}/accounts/merge-guest"),
+        ("POST", f"{API}/sessions"), ("POST", f"{ADMIN}/sessions")}
+    fillers = {**FILLERS, "device_id": device_id()}
     for raw in ATTACKS + MORE_ATTACKS:
-        calls = [
-            (f"{API}/accounts", {"email": raw, "password": PASSWORD, "device_id": device,
-                                 "platform": "ios"}, {}),
-            (f"{API}/accounts/confirm", {"email": raw, "code": "123456"}, {}),
-            (f"{API}/accounts/confirm/resend", {"email": raw}, {}),
-            (f"{API}/accounts/merge-guest", {"email": raw, "password": PASSWORD},
-             bearer(guest["tokens"])),
-            (f"{API}/sessions", {"email": raw, "password": PASSWORD, "device_id": device,
-                                 "platform": "ios"}, {}),
-            (f"{ADMIN}/sessions", {"email": raw, "password": PASSWORD}, {}),
-        ]
-        for path, body, headers in calls:
-            response = await stack.client.post(path, json=body, headers=headers)
+        for method, path, fields in routes:
+            body = {name: fillers.get(name, "x") for name in fields} | {"email": raw}
+            response = await stack.client.request(method, path, json=body,
+                                                  headers=bearer(guest["tokens"]))
             assert response.status_code == 422, (raw, path, response.text)
             assert response.json()["error"]["code"] == "invalid_email", (raw, path)
     assert mailbox(stack) == []
