@@ -2,7 +2,7 @@ from application.auth.policy import AuthPolicy
 from application.auth.sessions import end_sessions, start_session
 from application.auth.tokens import Authenticated, TokenFactory
 from application.ports.clock import Clock
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import parse_platform, validate_device_id
 from domain.transfers.model import InvalidTransferCode, hash_code
@@ -17,10 +17,10 @@ class RedeemTransferCode:
         tokens: TokenFactory,
         policy: AuthPolicy,
         clock: Clock,
-        auth_cache: AuthCache,
+        session_events: SessionEvents,
     ) -> None:
         self._uow_factory, self._tokens, self._policy = uow_factory, tokens, policy
-        self._clock, self._auth_cache = clock, auth_cache
+        self._clock, self._session_events = clock, session_events
 
     async def __call__(self, code: str, device_id: str, platform: str) -> Authenticated:
         code_hash = hash_code(code)
@@ -50,5 +50,5 @@ class RedeemTransferCode:
             tokens = await start_session(
                 uow, self._tokens, self._policy, user, device_id, platform_, now)
             await uow.commit()
-        await self._auth_cache.forget_user(user.id)
+        await self._session_events.sessions_ended(user.id)  # older devices' sockets close
         return Authenticated(user, tokens)
