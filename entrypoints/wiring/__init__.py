@@ -1,1 +1,2 @@
-"""The composition: settings, long-lived clients, adapter builders, background runners."""
+"""The composition: settings, the infrastructure container every entrypoint shares, the
+adapter builders behind it, the lifespan and litestar bridge, background runners."""
