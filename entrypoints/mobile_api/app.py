@@ -9,6 +9,7 @@ from entrypoints.http_edge.api import api_docs, create_api
 from entrypoints.http_edge.rate_limit import RateLimitHook
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.account import AccountController, PasswordResetController
+from entrypoints.mobile_api.routes.deletion import AccountDeletionController
 from entrypoints.mobile_api.routes.identity import (
     AccountsController,
     MeController,
@@ -29,7 +30,8 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
         API_PREFIX,
         route_handlers=[AccountsController, SessionsController, MeController,
                         PasswordResetController, AccountController,
-                        TransferCodesController, realtime_token, ImagesController, signed_file],
+                        TransferCodesController, realtime_token, ImagesController, signed_file,
+                        AccountDeletionController],
         before_request=RateLimitHook(resolved.getter("rate_limits")),
     )
     return [api, jwks, healthz, readyz]
@@ -38,6 +40,7 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
 def create_app(container: MobileContainer, *, shares_infrastructure: bool = False) -> Litestar:
     return create_api(
         container, routes, api_docs("Atelier mobile API", API_PREFIX),
-        # image.requested -> the job queue; sessions ended and keys revoked elsewhere
-        background=("outbox_relay", "revocations"),
+        # image.requested -> the job queue; sessions ended and keys revoked elsewhere;
+        # a deleted account's objects and login
+        background=("outbox_relay", "revocations", "cleanup_relay"),
         shares_infrastructure=shares_infrastructure, request_max_body_size=MAX_BODY_BYTES)

@@ -13,8 +13,10 @@ from application.identity.account import (
     RequestEmailChange,
     RequestPasswordReset,
 )
+from application.identity.account_cleanup import CleanupRelay, account_cleanup
 from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
+from application.identity.delete_account import DeleteAccount, EraseAccount
 from application.identity.devices import ListDevices, RevokeDevice
 from application.identity.login import Login
 from application.identity.logout import Logout
@@ -125,3 +127,17 @@ class MobileContainer(containers.DeclarativeContainer):
         RequestEmailChange, uow_factory, identity, policy, clock)
     confirm_email_change = providers.Singleton(
         ConfirmEmailChange, uow_factory, identity, infrastructure.mailer, authenticator)
+
+    # Account deletion (DELETE /me and the public deletion page).
+    # Stored pictures and the identity provider's user, retried until done.
+    cleanup_wakeup = providers.Singleton(WakeupEvent)
+    cleanup_relay = providers.Singleton(
+        OutboxRelayRunner,
+        providers.Singleton(
+            CleanupRelay, uow_factory,
+            providers.Singleton(account_cleanup, infrastructure.object_store, identity), clock),
+        cleanup_wakeup, settings.provided.outbox_poll_seconds)
+    erase_account = providers.Singleton(
+        EraseAccount, uow_factory, clock, session_events, identity, cleanup_wakeup)
+    delete_account = providers.Singleton(
+        DeleteAccount, uow_factory, identity, policy, clock, erase_account)

@@ -1,0 +1,240 @@
+"""Deleting an account over real HTTP, with everything `atelier dev` runs on one port (the
+mobile API and its outbox relay, the gateway, the worker): on SQLite, and on PostgreSQL
+with Redis as the bus."""
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.asyncio.client import connect
+
+from adapters.sql.tables import audit_log
+from entrypoints.dev.app import create_dev_app
+from entrypoints.wiring.settings import Settings
+from tests.support.images import FAST
+from tests.support.phone import API, bearer, device_id, error_code, login, new_guest, register
+from tests.support.stack import CHEAP_HASHING
+
+PASSWORD = "correct horse battery staple"
+WITHIN = 5.0
+
+
+@dataclass
+class Dev:
+    base_url: str
+    client: httpx.AsyncClient
+    settings: Settings
+    database_url: str
+
+    def code_mailed_to(self, address: str, subject_has: str = "") -> str:
+        import email
+        import re
+        folder = self.settings.data_dir / "mailbox"
+        for path in sorted(folder.glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(path.read_bytes())
+            if message["To"] == address and subject_has in str(message["Subject"]):
+                body = message.get_payload(decode=True)
+                text = body.decode() if isinstance(body, bytes) else str(message.get_payload())
+                found = re.search(r"\b(\d{6})\b", text)
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no code mailed to {address}")
+
+    async def audit(self, user_id: str) -> list[dict[str, Any]]:
+        engine = create_async_engine(self.database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    select(audit_log).where(audit_log.c.target_id == user_id))
+                return [dict(row) for row in rows.mappings()]
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture
+async def dev(database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+              ) -> AsyncIterator[Dev]:
+    redis = (request.getfixturevalue("redis_url")
+             if database_url.startswith("postgresql") else None)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = Settings.model_validate({
+        "data_dir": tmp_path / "data", "database_url": database_url, "keystore": "memory",
+        "redis_url": redis, "public_url": base_url, **CHEAP_HASHING, **FAST,
+        # Redis keeps per-IP counts across tests; here only the password lock-out counts.
+        "rate_limit_sessions_per_minute": 10_000, "rate_limit_guests_per_minute": 10_000})
+    async with (
+        serving_on(create_dev_app(settings), port),
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+    ):
+        yield Dev(base_url, client, settings, database_url)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving_on(app: Any, port: int) -> AsyncIterator[None]:
+    """Like `atelier dev`: the gateway finds the JWKS at the public URL, so the port is
+    known before the server starts."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on",
+                            ws="wsproto", http="h11", loop="asyncio")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+def new_email() -> str:
+    return f"leaving-{secrets.token_hex(4)}@example.com"
+
+
+async def member(dev: Dev, address: str) -> dict[str, Any]:
+    device = device_id()
+    registered = await register(dev.client, address, PASSWORD, device)
+    assert registered.status_code == 201, registered.text
+    confirmed = await dev.client.post(f"{API}/accounts/confirm", json={
+        "email": address, "code": dev.code_mailed_to(address, "confirmation")})
+    assert confirmed.status_code == 200, confirmed.text
+    body: dict[str, Any] = registered.json()
+    return body
+
+
+async def ready_image(dev: Dev, tokens: dict[str, Any]) -> dict[str, Any]:
+    queued = await dev.client.post(f"{API}/images", headers=bearer(tokens),
+                                   json={"prompt": "a lighthouse at dawn"})
+    assert queued.status_code == 202, queued.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = await dev.client.get(f"{API}/images/{queued.json()['id']}",
+                                     headers=bearer(tokens))
+        if shown.json()["status"] == "ready":
+            body: dict[str, Any] = shown.json()
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError("the image never became ready")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = WITHIN) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def delete_me(dev: Dev, tokens: dict[str, Any], body: Any = None) -> httpx.Response:
+    return await dev.client.request(
+        "DELETE", f"{API}/me", headers=bearer(tokens),
+        **({"json": body} if body is not None else {}))
+
+
+async def test_a_member_deletes_the_account_and_everything_goes(dev: Dev) -> None:
+    address = new_email()
+    tokens = (await member(dev, address))["tokens"]
+    user_id = (await dev.client.get(f"{API}/me", headers=bearer(tokens))).json()["id"]
+    image = await ready_image(dev, tokens)
+    assert (await dev.client.get(image["url"])).status_code == 200
+    code = (await dev.client.post(f"{API}/transfer-codes", headers=bearer(tokens))).json()["code"]
+    realtime = (await dev.client.post(f"{API}/realtime/token", headers=bearer(tokens))).json()
+
+    async with contextlib.AsyncExitStack() as stack:
+        socket = await stack.enter_async_context(
+            connect(f"{realtime['url']}?token={realtime['token']}", open_timeout=10))
+
+        missing = await delete_me(dev, tokens)
+        assert missing.status_code == 422 and error_code(missing) == "password_required"
+        wrong = await delete_me(dev, tokens, {"password": "not the password"})
+        assert wrong.status_code == 401 and error_code(wrong) == "invalid_credentials"
+        assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
+
+        deleted = await delete_me(dev, tokens, {"password": PASSWORD})
+        assert deleted.status_code == 202, deleted.text
+
+        async def socket_closed() -> bool:
+            return socket.close_code == 1008
+
+        assert await eventually(socket_closed, 2.0), socket.close_code
+
+    assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 401
+
+    async def object_gone() -> bool:
+        return (await dev.client.get(image["url"])).status_code == 404
+
+    assert await eventually(object_gone)
+    redeemed = await dev.client.post(f"{API}/transfer-codes/redeem", json={
+        "code": code, "device_id": device_id(), "platform": "ios"})
+    assert error_code(redeemed) == "invalid_transfer_code", redeemed.text
+
+    again = await delete_me(dev, tokens, {"password": PASSWORD})
+    assert again.status_code == 401  # the token died with the account; nothing else happens
+
+    registered = await register(dev.client, address, PASSWORD, device_id())
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["user"]["id"] != user_id
+    assert (await login(dev.client, address, "correct horse battery staple", device_id())
+            ).status_code == 403  # the new account, not yet confirmed: the old one is gone
+
+    [entry] = await dev.audit(user_id)
+    assert entry["action"] == "account.deleted"
+    assert entry["details"] == {"kind": "member", "via": "app"}
+    assert address not in repr(entry) and entry["source_ip"] is None
+
+
+async def test_a_guest_deletes_with_the_bearer_alone(dev: Dev) -> None:
+    guest = await new_guest(dev.client)
+    image = await ready_image(dev, guest["tokens"])
+    deleted = await delete_me(dev, guest["tokens"])
+    assert deleted.status_code == 202, deleted.text
+    assert (await dev.client.get(f"{API}/me", headers=bearer(guest["tokens"]))).status_code == 401
+    refreshed = await dev.client.post(f"{API}/sessions/refresh", json={
+        "refresh_token": guest["tokens"]["refresh_token"], "device_id": "x" * 12})
+    assert refreshed.status_code == 401
+
+    async def object_gone() -> bool:
+        return (await dev.client.get(image["url"])).status_code == 404
+
+    assert await eventually(object_gone)
+    [entry] = await dev.audit(guest["user"]["id"])
+    assert entry["details"] == {"kind": "guest", "via": "app"}
+
+
+async def test_a_wrong_password_counts_toward_the_lock_out(dev: Dev) -> None:
+    address = new_email()
+    tokens = (await member(dev, address))["tokens"]
+    answers = [await delete_me(dev, tokens, {"password": f"wrong-{n}"}) for n in range(6)]
+    assert [a.status_code for a in answers[:5]] == [401] * 5
+    assert answers[5].status_code == 429 and "Retry-After" in answers[5].headers
+    assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
+
+
+async def test_a_bad_body_is_a_422(dev: Dev) -> None:
+    tokens = (await member(dev, new_email()))["tokens"]
+    for body in ({"password": 7}, [1], {"password": "x" * 300}):
+        answer = await delete_me(dev, tokens, body)
+        assert answer.status_code in (400, 422), (body, answer.text)
+        assert "error" in answer.json()
+    assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
