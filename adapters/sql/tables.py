@@ -152,6 +152,17 @@ deletion_codes = Table(
     Column("attempts", Integer, nullable=False),
 )
 
+# Sign in with Apple / Google (migration 0007_identities): one row per (provider, subject).
+identities = Table(
+    "identities", metadata,
+    Column("provider", String(16), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", String(64), _user_fk(), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "provider"),
+)
+
 images = Table(
     "images", metadata,
     Column("id", String(64), primary_key=True),
