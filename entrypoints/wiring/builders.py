@@ -15,6 +15,7 @@ from application.identity.triggers import RecordConfirmedSignUp, ScreenSignUp
 from application.keys.manage_keys import RotateKeys
 from application.ports.admin import AdminTokenVerifier
 from application.ports.clock import Clock
+from application.ports.deletion_codes import DeletionCodeStore
 from application.ports.identity import IdentityProvider
 from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
@@ -146,6 +147,12 @@ async def build_identity(
     # The Cognito triggers' logic, called in-process (entrypoints/lambdas in production).
     return LocalIdentityProvider(store, mailer, clock, hasher=hasher.argon2,
                                  on_sign_up=screen, on_confirmed=on_confirmed)
+
+
+def build_deletion_codes(engine: AsyncEngine) -> DeletionCodeStore:
+    from adapters.sql.deletion_codes import SqlDeletionCodeStore
+
+    return SqlDeletionCodeStore(engine)
 
 
 async def build_job_queue(settings: Settings, aws: AwsClients) -> AsyncIterator[JobQueue]:

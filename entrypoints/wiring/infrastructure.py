@@ -60,6 +60,9 @@ class Infrastructure(containers.DeclarativeContainer):
         builders.build_identity, settings, aws, engine, uow_factory, mailer, clock,
         password_hasher)
 
+    # the public account-deletion page's e-mailed codes
+    deletion_codes = providers.Singleton(builders.build_deletion_codes, engine)
+
     # images
     object_store = providers.Resource(builders.build_object_store, settings, aws)
     signed_files = providers.Singleton(builders.signed_reader, object_store)
