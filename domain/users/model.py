@@ -106,6 +106,27 @@ class User:
             email=email, external_id=external_id,
         )
 
+    @classmethod
+    def new_member_by_identity(cls, user_id: str, email: str | None, now: datetime) -> "User":
+        """A member who signed in with Apple or Google: no password login (no external
+        id); an address the provider vouched for is confirmed."""
+        return cls(
+            id=user_id, kind=UserKind.MEMBER, created_at=now, last_seen_at=now,
+            email=email, email_confirmed=email is not None,
+        )
+
+    def upgrade_by_identity(self, email: str | None) -> None:
+        """Guest -> member in place by an Apple or Google sign-in: same id, nothing copied."""
+        if not self.is_guest:
+            raise AlreadyMember()
+        self.kind = UserKind.MEMBER
+        self.email, self.email_confirmed = email, email is not None
+
+    @property
+    def has_password(self) -> bool:
+        """A password login exists at the identity provider (its subject is kept)."""
+        return self.external_id is not None
+
     @property
     def is_guest(self) -> bool:
         return self.kind is UserKind.GUEST
