@@ -14,6 +14,7 @@ from domain.images.options import ImageQuality, ImageSize
 from domain.sessions.model import RefreshFamily
 from domain.shared.clock import utcnow
 from domain.transfers.model import TransferCode
+from domain.users.identities import LinkedIdentity, Provider
 from domain.users.lockout import LoginAttempts
 from domain.users.model import User
 
@@ -41,6 +42,8 @@ class Tables:
     outbox: dict[str, OutboxRecord] = field(default_factory=dict)
     admins: dict[str, LocalAdmin] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    identities: dict[tuple[Provider, str], LinkedIdentity] = field(default_factory=dict)
+    """(provider, subject) -> the Apple or Google sign-in linked to a user."""
 
     def copy(self) -> "Tables":
         return copy.deepcopy(self)

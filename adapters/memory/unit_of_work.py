@@ -4,6 +4,7 @@ from typing import Self
 
 from adapters.memory.admin import InMemoryAuditLogRepository, InMemoryLocalAdminRepository
 from adapters.memory.database import InMemoryDatabase
+from adapters.memory.identities import InMemoryIdentityRepository
 from adapters.memory.images import InMemoryImageRepository, InMemoryOutboxRepository
 from adapters.memory.sessions import InMemorySessionRepository, InMemoryTransferCodeRepository
 from adapters.memory.users import (
@@ -29,6 +30,7 @@ class InMemoryUnitOfWork:
     outbox: InMemoryOutboxRepository
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
+    identities: InMemoryIdentityRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._db = database
@@ -43,6 +45,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutboxRepository(self._ws)
         self.audit = InMemoryAuditLogRepository(self._ws)
         self.admins = InMemoryLocalAdminRepository(self._ws)
+        self.identities = InMemoryIdentityRepository(self._ws)
 
     async def __aenter__(self) -> Self:
         if self._entered:

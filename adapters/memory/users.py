@@ -52,6 +52,8 @@ class InMemoryUserRepository:
             del tables.transfer_codes[code_hash]
         for image_id in [i for i, r in tables.images.items() if r.user_id == user_id]:
             del tables.images[image_id]
+        for key in [k for k, i in tables.identities.items() if i.user_id == user_id]:
+            del tables.identities[key]
 
     async def idle_guests(self, last_seen_before: datetime, limit: int) -> list[User]:
         idle = [

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
 from adapters.sql.errors import integrity_errors_as_conflicts
+from adapters.sql.identities import SqlAlchemyIdentityRepository
 from adapters.sql.images import SqlAlchemyImageRepository, SqlAlchemyOutboxRepository
 from adapters.sql.sessions import SqlAlchemySessionRepository, SqlAlchemyTransferCodeRepository
 from adapters.sql.users import (
@@ -36,6 +37,7 @@ class SqlAlchemyUnitOfWork:
     outbox: SqlAlchemyOutboxRepository
     audit: SqlAlchemyAuditLogRepository
     admins: SqlAlchemyLocalAdminRepository
+    identities: SqlAlchemyIdentityRepository
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
@@ -54,6 +56,7 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlAlchemyOutboxRepository(session)
         self.audit = SqlAlchemyAuditLogRepository(session)
         self.admins = SqlAlchemyLocalAdminRepository(session)
+        self.identities = SqlAlchemyIdentityRepository(session)
         return self
 
     async def __aexit__(

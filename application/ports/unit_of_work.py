@@ -3,6 +3,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.admin import AuditLogRepository, LocalAdminRepository
+from application.ports.identities import IdentityRepository
 from application.ports.images import OutboxRepository
 from application.ports.repositories import (
     DeviceRepository,
@@ -38,6 +39,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLogRepository: ...
     @property
     def admins(self) -> LocalAdminRepository: ...
+    @property
+    def identities(self) -> IdentityRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
