@@ -15,14 +15,13 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from entrypoints_support import container_command, free_port, wait_listening
 from moto_estate import provision
 from workloads import Container, containers, estate, is_unknown, target_group_health
 
@@ -61,12 +60,6 @@ def dockerfile_health_commands() -> dict[str, list[str]]:
     return resolved  # type: ignore[return-value]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def task_environment(aws: Aws, container: Container, port_env: dict[str, str],
                            data_dir: Path) -> dict[str, str]:
     """The container's environment, its secrets injected from Secrets Manager (moto)."""
@@ -77,19 +70,6 @@ async def task_environment(aws: Aws, container: Container, port_env: dict[str, s
         for name, arn in container.secrets.items():
             environment[name] = (await secrets.get_secret_value(SecretId=arn))["SecretString"]
     return {**environment, **port_env, "ATELIER_DATA_DIR": str(data_dir)}
-
-
-async def wait_listening(process: AtelierProcess, port: int, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            if not process.alive or time.monotonic() > deadline:
-                raise AssertionError(f"not listening:\n{process.output()[-4000:]}") from None
-            await asyncio.sleep(0.1)
 
 
 async def run_check(command: list[str], port: int) -> tuple[int, str]:
@@ -169,9 +149,3 @@ async def test_every_health_check_passes_from_outside_the_allow_list(
             await check_service(service, ports[service], root, processes[service], failures)
         logs = "\n".join(f"--- {s}\n{processes[s].output()[-1500:]}" for s in services)
         assert not failures, "\n".join(failures) + "\n" + logs
-
-
-def container_command(root: Any, service: str) -> list[str]:
-    definitions = root.module("compute").local("container_definitions")
-    (definition,) = json.loads(definitions[service])
-    return list(definition["command"])

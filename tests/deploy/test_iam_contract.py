@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from entrypoints_support import container_command, free_port, wait_listening
 from iam import (
     Call,
     Estate,
@@ -40,7 +41,6 @@ from iam import (
 )
 from moto_estate import provision
 from terraform_eval import Module, attributes, blocks
-from test_health_contract import container_command, free_port, wait_listening
 from workloads import ACCOUNT, containers, estate, lambda_environments, role_policies
 
 from entrypoints.lambdas import bootstrap
