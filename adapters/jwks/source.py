@@ -18,7 +18,7 @@ import random
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -95,13 +95,16 @@ class HttpJwksSource:
         max_bytes: int = 64 * 1024,
         negative_entries: int = 10_000,
         monotonic: Callable[[], float] = time.monotonic,
+        parse: Callable[[bytes], Mapping[str, Any]] = parse_jwks,
     ) -> None:
         self._client, self._url, self._issuer = client, url, issuer
         self._cooldown, self._default_max_age = refetch_cooldown, default_max_age
         self._min_refresh, self._max_refresh = min_refresh, max_refresh
         self._retry_after_failure, self._max_bytes = retry_after_failure, max_bytes
         self._negative_entries, self._now = negative_entries, monotonic
-        self._keys: dict[tuple[str, str], Ed25519PublicKey] = {}
+        # Another key type (Apple's and Google's RSA keys) comes with its own `parse`.
+        self._parse = parse
+        self._keys: dict[tuple[str, str], Any] = {}
         self._revoked: OrderedDict[str, None] = OrderedDict()
         self._unknown: OrderedDict[str, float] = OrderedDict()
         self._inflight: asyncio.Task[bool] | None = None
@@ -133,6 +136,10 @@ class HttpJwksSource:
         return [kid for _, kid in self._keys]
 
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
+        return self._keys.get((self._issuer, kid))
+
+    def key(self, kid: str) -> object | None:
+        """The key under `kid` as `parse` built it."""
         return self._keys.get((self._issuer, kid))
 
     def revoke(self, kid: str) -> None:
@@ -197,7 +204,7 @@ class HttpJwksSource:
         self._next_refresh = self._now() + refresh
         return True
 
-    async def _download(self) -> tuple[dict[str, Ed25519PublicKey], float]:
+    async def _download(self) -> tuple[Mapping[str, Any], float]:
         async with self._client.stream(
             "GET", self._url, headers={"Accept": "application/json"}
         ) as response:
@@ -212,7 +219,7 @@ class HttpJwksSource:
                 if len(body) > self._max_bytes:
                     raise JwksError("response too large")
             max_age = parse_max_age(response.headers.get("cache-control"))
-        return parse_jwks(bytes(body)), self._default_max_age if max_age is None else max_age
+        return self._parse(bytes(body)), self._default_max_age if max_age is None else max_age
 
     def _retry_delay(self) -> float:
         if self._loaded:
