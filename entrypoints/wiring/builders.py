@@ -29,6 +29,7 @@ from entrypoints.wiring.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.jwks.source import HttpJwksSource
+    from application.ports.identities import IdTokenVerifier
 
 
 def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
@@ -259,3 +260,47 @@ async def run_realtime_jwks(settings: Settings) -> AsyncIterator["HttpJwksSource
             default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes)
         async with source.running():
             yield source
+
+
+async def run_provider_tokens(settings: Settings) -> AsyncIterator["IdTokenVerifier"]:
+    """Apple's and Google's ID-token checks: each enabled provider's JWKS fetched from its
+    fixed URL and kept fresh; a provider without client ids stays off (no fetch)."""
+    import contextlib
+
+    import httpx
+
+    from adapters.jwks.provider_tokens import (
+        ProviderConfig,
+        ProviderIdTokenVerifier,
+        parse_rsa_jwks,
+    )
+    from adapters.jwks.source import HttpJwksSource
+    from domain.users.identities import Provider
+
+    def listed(value: str | None) -> frozenset[str]:
+        return frozenset(item.strip() for item in (value or "").split(",") if item.strip())
+
+    wanted = {
+        Provider.APPLE: (listed(settings.apple_client_ids), frozenset({settings.apple_issuer}),
+                         settings.apple_jwks_url, True),
+        Provider.GOOGLE: (listed(settings.google_client_ids), listed(settings.google_issuers),
+                          settings.google_jwks_url, False),
+    }
+    async with (
+        httpx.AsyncClient(timeout=settings.jwks_timeout_seconds, follow_redirects=False,
+                          trust_env=False) as client,
+        contextlib.AsyncExitStack() as running,
+    ):
+        providers: dict[Provider, ProviderConfig] = {}
+        for provider, (client_ids, issuers, url, apple) in wanted.items():
+            if not client_ids:
+                continue
+            source = HttpJwksSource(
+                client, url, provider.value,
+                refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
+                default_max_age=settings.jwks_max_age_seconds,
+                max_bytes=settings.jwks_max_bytes, parse=parse_rsa_jwks)
+            await running.enter_async_context(source.running())
+            providers[provider] = ProviderConfig(
+                provider, issuers, client_ids, source, nonce_hashed=apple, nonce_required=apple)
+        yield ProviderIdTokenVerifier(providers, settings.social_token_leeway_seconds)

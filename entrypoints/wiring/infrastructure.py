@@ -60,6 +60,9 @@ class Infrastructure(containers.DeclarativeContainer):
         builders.build_identity, settings, aws, engine, uow_factory, mailer, clock,
         password_hasher)
 
+    # Sign in with Apple and Google: each enabled provider's ID tokens and published keys
+    provider_tokens = providers.Resource(builders.run_provider_tokens, settings)
+
     # the public account-deletion page's e-mailed codes
     deletion_codes = providers.Singleton(builders.build_deletion_codes, engine)
 

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     # sign-up screening (Cognito pre sign-up trigger, and the local provider's hook)
     blocked_email_domains: str = ""  # comma-separated, e.g. "mailinator.com,yopmail.com"
 
+    # Sign in with Apple and Google (a provider without client ids is off)
+    apple_client_ids: str | None = None  # comma-separated: the app's bundle id, services ids
+    apple_issuer: str = "https://appleid.apple.com"
+    apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
+    google_client_ids: str | None = None  # comma-separated OAuth client ids (iOS, Android, web)
+    google_issuers: str = "https://accounts.google.com,accounts.google.com"  # comma-separated
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    social_token_leeway_seconds: float = 60.0
+
     # admin API (`/v1/api/admin`)
     admin_allowed_cidrs: str = "127.0.0.0/8,::1/128"  # comma-separated
     admin_auth: Literal["local", "cognito"] = "local"
