@@ -1,6 +1,7 @@
 """E-mailed 6-digit codes hold their attempt cap under a burst of concurrent guesses, each
-guess from its own address, on SQLite and PostgreSQL. Every code route with a cap is one
-CodeRoute below (password-reset codes join CODE_ROUTES when their route exists)."""
+guess from its own address, on SQLite and PostgreSQL. A code route with a cap is one more
+CodeRoute in CODE_ROUTES (password-reset codes have their own module,
+test_concurrency_reset.py, which also tells a wrong code from a used-up one)."""
 
 import secrets
 from collections.abc import Awaitable, Callable
