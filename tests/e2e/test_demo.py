@@ -1,6 +1,7 @@
 """`atelier demo` plays a phone against `atelier dev`, both real processes."""
 
 import asyncio
+import os
 import socket
 import sys
 import time
@@ -32,11 +33,13 @@ async def wait_until_up(base_url: str, within: float = 60.0) -> None:
     raise AssertionError("atelier dev did not come up")
 
 
-async def demo(base_url: str) -> tuple[int, str]:
+async def demo(base_url: str, data_dir: Path | None = None) -> tuple[int, str]:
+    # The demo reads the codes atelier dev mails from its mailbox.
+    env = {**os.environ, **({"ATELIER_DATA_DIR": str(data_dir)} if data_dir else {})}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "entrypoints.cli.main", "demo", "--base-url", base_url,
         "--timeout", "30", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        stderr=asyncio.subprocess.STDOUT, env=env)
     output, _ = await asyncio.wait_for(process.communicate(), 90)
     assert process.returncode is not None
     return process.returncode, output.decode()
@@ -48,10 +51,11 @@ async def test_the_demo_passes_against_atelier_dev(tmp_path: Path) -> None:
     async with atelier("dev", "--port", str(port), "--data-dir", str(tmp_path / "data"),
                        env=CHEAP, log=tmp_path / "dev.log") as dev:
         await wait_until_up(base_url)
-        code, output = await demo(base_url)
+        code, output = await demo(base_url, tmp_path / "data")
         assert code == 0, output + "\n--- dev ---\n" + dev.output()[-3000:]
         for step in ("create a guest", "receive image.ready", "download the picture",
-                     "upgrade the guest", "redeem it on a new phone"):
+                     "upgrade the guest", "redeem it on a new phone",
+                     "set a new password with the code", "log in with the new password"):
             assert step in output
         assert "done: every step passed" in output
         # uvicorn re-raises SIGTERM once its graceful shutdown is over.
