@@ -1,0 +1,78 @@
+from application.auth.authenticate import Principal
+from application.ports.clock import Clock
+from application.ports.identities import IdTokenVerifier
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.shared.errors import Conflict, NotFound
+from domain.users.identities import (
+    IdentityInUse,
+    LinkedIdentity,
+    MembersOnly,
+    Provider,
+    ProviderAlreadyLinked,
+    check_unlink,
+)
+
+
+class ListIdentities:
+    """The Apple and Google sign-ins linked to the signed-in user."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, principal: Principal) -> list[LinkedIdentity]:
+        async with self._uow_factory() as uow:
+            return await uow.identities.for_user(principal.user.id)
+
+
+class LinkIdentity:
+    """Links a provider to the signed-in member (after a password log-in, say), proven by
+    a fresh ID token; one identity per provider, one user per identity."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, verifier: IdTokenVerifier, clock: Clock
+    ) -> None:
+        self._uow_factory, self._verifier, self._clock = uow_factory, verifier, clock
+
+    async def __call__(
+        self, principal: Principal, provider: Provider, id_token: str, nonce: str | None
+    ) -> LinkedIdentity:
+        if principal.user.is_guest:
+            raise MembersOnly()
+        claims = await self._verifier.verify(provider, id_token, nonce)
+        user_id = principal.user.id
+        async with self._uow_factory() as uow:
+            await uow.users.lock(user_id)
+            held = await uow.identities.get(provider, claims.subject)
+            if held is not None:
+                if held.user_id != user_id:
+                    raise IdentityInUse()
+                return held
+            if any(i.provider is provider for i in await uow.identities.for_user(user_id)):
+                raise ProviderAlreadyLinked()
+            linked = LinkedIdentity(user_id, provider, claims.subject, claims.email,
+                                    self._clock())
+            try:
+                await uow.identities.add(linked)
+                await uow.commit()
+            except Conflict:
+                raise IdentityInUse() from None
+        return linked
+
+
+class UnlinkIdentity:
+    """Unlinks a provider, never the last way in (a password or another provider)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, principal: Principal, provider: Provider) -> None:
+        user_id = principal.user.id
+        async with self._uow_factory() as uow:
+            # Two unlinks at once must not both see "another way is left".
+            await uow.users.lock(user_id)
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound("user not found")
+            check_unlink(provider, await uow.identities.for_user(user_id), user.has_password)
+            await uow.identities.delete(user_id, provider)
+            await uow.commit()
