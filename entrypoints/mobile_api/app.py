@@ -17,6 +17,7 @@ from entrypoints.mobile_api.routes.identity import (
 )
 from entrypoints.mobile_api.routes.images import ImagesController, signed_file
 from entrypoints.mobile_api.routes.realtime import realtime_token
+from entrypoints.mobile_api.routes.social import IdentitiesController, ProviderSessionsController
 from entrypoints.mobile_api.routes.system import healthz, jwks, readyz
 from entrypoints.mobile_api.routes.transfers import TransferCodesController
 from entrypoints.wiring.di import ResolvedProviders
@@ -31,7 +32,8 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
         route_handlers=[AccountsController, SessionsController, MeController,
                         PasswordResetController, AccountController,
                         TransferCodesController, realtime_token, ImagesController, signed_file,
-                        AccountDeletionController],
+                        AccountDeletionController,
+                        ProviderSessionsController, IdentitiesController],
         before_request=RateLimitHook(resolved.getter("rate_limits")),
     )
     return [api, jwks, healthz, readyz]

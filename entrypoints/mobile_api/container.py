@@ -18,10 +18,12 @@ from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
 from application.identity.delete_account import DeleteAccount, EraseAccount
 from application.identity.devices import ListDevices, RevokeDevice
+from application.identity.linked_identities import LinkIdentity, ListIdentities, UnlinkIdentity
 from application.identity.login import Login
 from application.identity.logout import Logout
 from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
+from application.identity.provider_sign_in import SignInWithProvider
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
 from application.identity.resend_code import ResendConfirmationCode
@@ -141,3 +143,12 @@ class MobileContainer(containers.DeclarativeContainer):
         EraseAccount, uow_factory, clock, session_events, identity, cleanup_wakeup)
     delete_account = providers.Singleton(
         DeleteAccount, uow_factory, identity, policy, clock, erase_account)
+
+    # Sign in with Apple and Google; the providers linked to a member.
+    sign_in_with_provider = providers.Singleton(
+        SignInWithProvider, uow_factory, infrastructure.provider_tokens, tokens, policy, clock,
+        authenticator)
+    list_identities = providers.Singleton(ListIdentities, uow_factory)
+    link_identity = providers.Singleton(
+        LinkIdentity, uow_factory, infrastructure.provider_tokens, clock)
+    unlink_identity = providers.Singleton(UnlinkIdentity, uow_factory)
