@@ -10,6 +10,7 @@ from entrypoints.http_edge.rate_limit import RateLimitHook
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.account import AccountController, PasswordResetController
 from entrypoints.mobile_api.routes.deletion import AccountDeletionController
+from entrypoints.mobile_api.routes.deletion_page import DeletionPageController
 from entrypoints.mobile_api.routes.identity import (
     AccountsController,
     MeController,
@@ -32,7 +33,7 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
         route_handlers=[AccountsController, SessionsController, MeController,
                         PasswordResetController, AccountController,
                         TransferCodesController, realtime_token, ImagesController, signed_file,
-                        AccountDeletionController,
+                        AccountDeletionController, DeletionPageController,
                         ProviderSessionsController, IdentitiesController],
         before_request=RateLimitHook(resolved.getter("rate_limits")),
     )

@@ -17,6 +17,7 @@ from application.identity.account_cleanup import CleanupRelay, account_cleanup
 from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
 from application.identity.delete_account import DeleteAccount, EraseAccount
+from application.identity.deletion_page import ConfirmDeletionByCode, RequestDeletionCode
 from application.identity.devices import ListDevices, RevokeDevice
 from application.identity.linked_identities import LinkIdentity, ListIdentities, UnlinkIdentity
 from application.identity.login import Login
@@ -143,6 +144,11 @@ class MobileContainer(containers.DeclarativeContainer):
         EraseAccount, uow_factory, clock, session_events, identity, cleanup_wakeup)
     delete_account = providers.Singleton(
         DeleteAccount, uow_factory, identity, policy, clock, erase_account)
+    request_deletion_code = providers.Singleton(
+        RequestDeletionCode, uow_factory, infrastructure.deletion_codes, infrastructure.mailer,
+        infrastructure.rate_limiter, clock)
+    confirm_deletion_by_code = providers.Singleton(
+        ConfirmDeletionByCode, uow_factory, infrastructure.deletion_codes, erase_account, clock)
 
     # Sign in with Apple and Google; the providers linked to a member.
     sign_in_with_provider = providers.Singleton(

@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +239,120 @@ async def test_a_bad_body_is_a_422(dev: Dev) -> None:
         assert answer.status_code in (400, 422), (body, answer.text)
         assert "error" in answer.json()
     assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
+
+
+class Forms(HTMLParser):
+    """The page's forms: action and the values of their inputs."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": found["action"], "fields": {}})
+        elif tag == "input" and self.forms and found.get("type") != "checkbox":
+            self.forms[-1]["fields"][found["name"]] = found.get("value") or ""
+
+
+PAGE = f"{API}/account-deletion"
+
+
+async def open_page(client: httpx.AsyncClient) -> dict[str, Any]:
+    page = await client.get(PAGE)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text and "frame-ancestors 'none'" in page.headers[
+        "content-security-policy"]
+    [form] = Forms(page.text).forms
+    return form
+
+
+async def ask_for_code(client: httpx.AsyncClient, address: str) -> httpx.Response:
+    form = await open_page(client)
+    return await client.post(form["action"], data={**form["fields"], "email": address})
+
+
+async def test_the_web_page_deletes_a_member_with_the_mailed_code(dev: Dev) -> None:
+    address = new_email()
+    tokens = (await member(dev, address))["tokens"]
+    user_id = (await dev.client.get(f"{API}/me", headers=bearer(tokens))).json()["id"]
+    image = await ready_image(dev, tokens)
+    async with httpx.AsyncClient(base_url=dev.base_url) as browser:
+        sent = await ask_for_code(browser, address)
+        assert sent.status_code == 200 and "we sent a 6-digit code" in sent.text
+        [confirm] = Forms(sent.text).forms
+        code = dev.code_mailed_to(address, "deletion")
+
+        unticked = await browser.post(confirm["action"], data={
+            **confirm["fields"], "code": code})
+        assert unticked.status_code == 422
+        [confirm] = Forms(unticked.text).forms
+        wrong = f"{(int(code) + 1) % 10**6:06d}"
+        refused = await browser.post(confirm["action"], data={
+            **confirm["fields"], "code": wrong, "confirm": "yes"})
+        assert refused.status_code == 422 and "not right" in refused.text
+        assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
+
+        [confirm] = Forms(refused.text).forms
+        done = await browser.post(confirm["action"], data={
+            **confirm["fields"], "code": code, "confirm": "yes"})
+        assert done.status_code == 200 and "has been deleted" in done.text
+
+        replay = await browser.post(f"{PAGE}/confirm", data={
+            "csrf": browser.cookies.get("atelier_deletion_csrf") or "", "email": address,
+            "code": code, "confirm": "yes"})
+        assert replay.status_code == 422  # single use; the account is gone anyway
+
+    assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 401
+
+    async def object_gone() -> bool:
+        return (await dev.client.get(image["url"])).status_code == 404
+
+    assert await eventually(object_gone)
+    [entry] = await dev.audit(user_id)
+    assert entry["details"] == {"kind": "member", "via": "web page"}
+    assert (await register(dev.client, address, PASSWORD, device_id())).status_code == 201
+
+
+async def test_the_web_page_answers_alike_for_any_address(dev: Dev) -> None:
+    address = new_email()
+    await member(dev, address)
+    async with httpx.AsyncClient(base_url=dev.base_url) as browser:
+        known = await ask_for_code(browser, address)
+        unknown = await ask_for_code(browser, "nobody-" + address)
+    assert known.status_code == unknown.status_code == 200
+    assert (known.text.replace(address, "")
+            == unknown.text.replace("nobody-" + address, "").replace(
+                Forms(unknown.text).forms[0]["fields"]["csrf"],
+                Forms(known.text).forms[0]["fields"]["csrf"]))
+    dev.code_mailed_to(address, "deletion")
+    with pytest.raises(AssertionError):
+        dev.code_mailed_to("nobody-" + address, "deletion")
+
+
+async def test_the_web_page_refuses_forged_posts_and_escapes_what_it_echoes(dev: Dev) -> None:
+    async with httpx.AsyncClient(base_url=dev.base_url) as browser:
+        forged = await browser.post(PAGE, data={"email": "victim@example.com", "csrf": "x"})
+        assert forged.status_code == 403
+        await open_page(browser)  # a cookie, but not the form's token
+        other = await browser.post(PAGE, data={"email": "a@example.com", "csrf": "guess"})
+        assert other.status_code == 403
+        form = await open_page(browser)
+        hostile = await browser.post(form["action"], data={
+            **form["fields"], "email": '"><script>alert(1)</script>@x.com'})
+        assert hostile.status_code == 422 and "<script>" not in hostile.text
+        form = Forms(hostile.text).forms[0]
+        confirm = await browser.post(f"{PAGE}/confirm", data={
+            **form["fields"], "email": '<b>x</b>@example.com', "code": "000000",
+            "confirm": "yes"})
+        assert confirm.status_code == 422 and "<b>x</b>" not in confirm.text
+
+
+async def test_the_web_page_limits_codes_per_address(dev: Dev) -> None:
+    address = new_email()
+    await member(dev, address)
+    async with httpx.AsyncClient(base_url=dev.base_url) as browser:
+        answers = [(await ask_for_code(browser, address)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
