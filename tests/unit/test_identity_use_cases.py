@@ -458,7 +458,7 @@ async def test_disabling_ends_every_session_at_once_and_blocks_login(world: Worl
         with pytest.raises((SessionEnded, UserDisabled)):
             await world.principal(signed_in)
     assert await world.sessions_ended_for() == [ada.user.id]
-    with pytest.raises(InvalidCredentials):
+    with pytest.raises(UserDisabled):  # the right password learns why: account_disabled
         await world.login(device_id=NEW_PHONE)
     [entry] = world.db.tables.audit
     assert (entry.action, entry.target_id, entry.details) == (
