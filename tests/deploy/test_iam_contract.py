@@ -9,11 +9,12 @@ on the empty key ring, makes a guest, registers and confirms a member through Co
 for an image (relayed to SQS) and reads it; the worker receives, generates (a fake OpenAI),
 uploads, mails and deletes, and parks a dead letter; the admin API signs an admin in with
 a pool token and lists, disables, enables, rotates keys and deletes an image; the gateway
-serves; the scheduled key rotation runs; the Lambda triggers run in-process. Each recorded
-call becomes IAM authorizations (tests/deploy/iam.py: the action, the resource ARN, the
-condition keys, the KMS use the service makes for it) judged against that role's policy
-statements, rendered from the Terraform with the moto ARNs. A call nothing grants fails the
-test with the role and the call.
+serves; the scheduled key rotation runs, and the guest purge removes an idle guest and its
+picture; the Lambda triggers run in-process. Each recorded call becomes IAM authorizations
+(tests/deploy/iam.py: the action, the resource ARN, the condition keys, the KMS use the
+service makes for it) judged against that role's policy statements, rendered from the
+Terraform with the moto ARNs. A call nothing grants fails the test with the role and the
+call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +42,13 @@ from iam import (
     recording_environment,
 )
 from moto_estate import provision
+from sqlalchemy import insert, update
 from terraform_eval import Module, attributes, blocks
 from workloads import ACCOUNT, containers, estate, lambda_environments, role_policies
 
+from adapters.sql.tables import images, users
+from domain.shared.clock import utcnow
+from domain.shared.ids import new_id
 from entrypoints.lambdas import bootstrap
 from entrypoints.lambdas.cognito_triggers import post_confirmation, pre_sign_up
 from tests.fixtures.aws import DUMMY_KEY, Aws
@@ -161,6 +167,7 @@ async def mobile_flows(d: Deployment) -> dict[str, Any]:
         guest = await phone.post(f"{API}/guests", json={"device_id": device_id(),
                                                          "platform": "ios"})
         assert guest.status_code == 201, guest.text
+        guest_id = guest.json()["user"]["id"]
         device, email = device_id(), "member@example.com"
         registered = await phone.post(f"{API}/accounts", json={
             "email": email, "password": PASSWORD, "device_id": device, "platform": "ios"})
@@ -188,7 +195,23 @@ async def mobile_flows(d: Deployment) -> dict[str, Any]:
         await wait_until(ready, "the image to be ready", timeout=120)
         shown = await phone.get(f"{API}/images/{image_id}", headers=bearer(tokens))
         assert shown.json().get("url"), shown.text
-        return {"tokens": tokens, "image_id": image_id, "user_id": session.json()["user"]["id"]}
+        return {"tokens": tokens, "image_id": image_id, "user_id": session.json()["user"]["id"],
+                "guest_id": guest_id}
+
+
+async def idle_guest_with_an_image(d: Deployment, engine: Any, guest_id: str) -> str:
+    """The guest made above, idle past the purge cutoff, owning a stored picture."""
+    key = f"images/{guest_id}/idle.png"
+    async with d.aws.client("s3") as s3:
+        await s3.put_object(Bucket=d.known["aws_s3_bucket.images.id"], Key=key, Body=b"png")
+    long_ago = utcnow() - timedelta(days=400)
+    async with engine.begin() as connection:
+        await connection.execute(update(users).where(users.c.id == guest_id).values(
+            last_seen_at=long_ago, created_at=long_ago))
+        await connection.execute(insert(images).values(
+            id=new_id(), user_id=guest_id, status="ready", prompt="a red fox", size="1024x1024",
+            quality="low", object_key=key, created_at=long_ago, updated_at=long_ago))
+    return key
 
 
 async def admin_token(d: Deployment) -> str:
@@ -278,8 +301,9 @@ def refusals(d: Deployment, calls: dict[str, list[Call]]) -> list[str]:
 
 
 async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch,
+    deployment: Deployment, pg_engine: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    engine = pg_engine
     d = deployment
     pool = d.known["aws_cognito_user_pool.this.id"]
     moto_jwks = f"{d.aws.endpoint_url}/{pool}/.well-known/jwks.json"
@@ -304,10 +328,17 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         async with httpx.AsyncClient(base_url=d.url("gateway")) as probe:
             assert (await probe.get("/readyz")).status_code == 200
         assert await asyncio.wait_for(rotation.process.wait(), 90) == 0, rotation.output()
+        stored = await idle_guest_with_an_image(d, engine, member["guest_id"])
+        purge = await d.start(stack, "guests-purge")
+        assert await asyncio.wait_for(purge.process.wait(), 90) == 0, purge.output()
+        async with d.aws.client("s3") as s3:
+            listed = await s3.list_objects_v2(Bucket=d.known["aws_s3_bucket.images.id"],
+                                              Prefix=stored)
+        assert listed.get("KeyCount") == 0, "the purge left the idle guest's picture"
         await asyncio.gather(*(p.terminate() for p in d.processes.values()))
 
     calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "gateway",
-                                     "keys-rotate")}
+                                     "keys-rotate", "guests-purge")}
     calls.update(await asyncio.to_thread(lambda_flows, d, monkeypatch))  # a Lambda has no loop
     made = {w: {f"{c.service}:{c.operation}" for c in cs} for w, cs in calls.items()}
     # The flows did reach AWS (a recorder that saw nothing would pass anything).
@@ -318,6 +349,7 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
     assert {"cognito-idp:AdminDisableUser", "s3:DeleteObject"} <= made["admin-api"], made[
         "admin-api"]
     assert {"secretsmanager:GetSecretValue"} <= made["post-confirmation"]
+    assert {"s3:DeleteObject"} <= made["guests-purge"]
     refused = refusals(d, calls)
     assert not refused, "calls the Terraform's roles do not grant:\n" + "\n".join(refused)
     assert ACCOUNT in d.known["aws_sqs_queue.dlq.arn"]
