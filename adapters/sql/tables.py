@@ -163,6 +163,24 @@ identities = Table(
     UniqueConstraint("user_id", "provider"),
 )
 
+# Data exports (migration 0006_exports): at most one queued or building per user.
+exports = Table(
+    "exports", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), _user_fk(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("object_key", String(512), nullable=True),
+    Index(None, "user_id"),
+    Index(
+        "uq_exports_user_id_active", "user_id", unique=True,
+        postgresql_where=text("status IN ('queued', 'building')"),
+        sqlite_where=text("status IN ('queued', 'building')"),
+    ),
+)
+
 images = Table(
     "images", metadata,
     Column("id", String(64), primary_key=True),
