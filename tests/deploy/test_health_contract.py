@@ -29,7 +29,7 @@ from tests.fixtures.aws import DUMMY_KEY, Aws
 from tests.support.processes import ROOT, AtelierProcess, atelier
 
 pytestmark = [pytest.mark.postgres, pytest.mark.moto, pytest.mark.redis,
-              pytest.mark.timeout(120)]
+              pytest.mark.timeout(300)]  # three processes start; minutes on a loaded host
 
 ENV = "prod"
 OUTSIDE = "127.0.0.23"  # not in the Terraform's admin allow-list (203.0.113.0/24 in prod)

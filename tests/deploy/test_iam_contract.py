@@ -59,7 +59,7 @@ from tests.support.processes import AtelierProcess, atelier
 from tests.support.server import serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.moto, pytest.mark.redis,
-              pytest.mark.timeout(240)]
+              pytest.mark.timeout(400)]  # seven processes start; minutes on a loaded host
 
 ENV = "prod"
 ADMIN = "/v1/api/admin"
