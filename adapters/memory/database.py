@@ -9,6 +9,7 @@ from typing import Any
 from application.ports.images import OutboxMessage
 from domain.admins.model import AuditEntry, LocalAdmin
 from domain.devices.model import Device
+from domain.exports.model import DataExport
 from domain.images.model import ImageJob, ImageStatus
 from domain.images.options import ImageQuality, ImageSize
 from domain.sessions.model import RefreshFamily
@@ -44,6 +45,7 @@ class Tables:
     audit: list[AuditEntry] = field(default_factory=list)
     identities: dict[tuple[Provider, str], LinkedIdentity] = field(default_factory=dict)
     """(provider, subject) -> the Apple or Google sign-in linked to a user."""
+    exports: dict[str, DataExport] = field(default_factory=dict)
 
     def copy(self) -> "Tables":
         return copy.deepcopy(self)

@@ -4,6 +4,7 @@ from typing import Self
 
 from adapters.memory.admin import InMemoryAuditLogRepository, InMemoryLocalAdminRepository
 from adapters.memory.database import InMemoryDatabase
+from adapters.memory.exports import InMemoryExportRepository
 from adapters.memory.identities import InMemoryIdentityRepository
 from adapters.memory.images import InMemoryImageRepository, InMemoryOutboxRepository
 from adapters.memory.sessions import InMemorySessionRepository, InMemoryTransferCodeRepository
@@ -31,6 +32,7 @@ class InMemoryUnitOfWork:
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
     identities: InMemoryIdentityRepository
+    exports: InMemoryExportRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._db = database
@@ -46,6 +48,7 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLogRepository(self._ws)
         self.admins = InMemoryLocalAdminRepository(self._ws)
         self.identities = InMemoryIdentityRepository(self._ws)
+        self.exports = InMemoryExportRepository(self._ws)
 
     async def __aenter__(self) -> Self:
         if self._entered:

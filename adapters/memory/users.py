@@ -54,6 +54,8 @@ class InMemoryUserRepository:
             del tables.images[image_id]
         for key in [k for k, i in tables.identities.items() if i.user_id == user_id]:
             del tables.identities[key]
+        for export_id in [i for i, e in tables.exports.items() if e.user_id == user_id]:
+            del tables.exports[export_id]
 
     async def idle_guests(self, last_seen_before: datetime, limit: int) -> list[User]:
         idle = [

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
 from adapters.sql.errors import integrity_errors_as_conflicts
+from adapters.sql.exports import SqlAlchemyExportRepository
 from adapters.sql.identities import SqlAlchemyIdentityRepository
 from adapters.sql.images import SqlAlchemyImageRepository, SqlAlchemyOutboxRepository
 from adapters.sql.sessions import SqlAlchemySessionRepository, SqlAlchemyTransferCodeRepository
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork:
     audit: SqlAlchemyAuditLogRepository
     admins: SqlAlchemyLocalAdminRepository
     identities: SqlAlchemyIdentityRepository
+    exports: SqlAlchemyExportRepository
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
@@ -57,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAlchemyAuditLogRepository(session)
         self.admins = SqlAlchemyLocalAdminRepository(session)
         self.identities = SqlAlchemyIdentityRepository(session)
+        self.exports = SqlAlchemyExportRepository(session)
         return self
 
     async def __aexit__(

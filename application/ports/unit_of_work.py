@@ -3,6 +3,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.admin import AuditLogRepository, LocalAdminRepository
+from application.ports.exports import ExportRepository
 from application.ports.identities import IdentityRepository
 from application.ports.images import OutboxRepository
 from application.ports.repositories import (
@@ -41,6 +42,8 @@ class UnitOfWork(Protocol):
     def admins(self) -> LocalAdminRepository: ...
     @property
     def identities(self) -> IdentityRepository: ...
+    @property
+    def exports(self) -> ExportRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
