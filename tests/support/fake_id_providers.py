@@ -72,10 +72,10 @@ class FakeIssuer:
 
     def mint(
         self, subject: str, *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None,
-        **claims: Any,
+        headers: dict[str, Any] | None = None, **claims: Any,
     ) -> str:
         return jwt.encode(self.claims(subject, **claims), key or self.key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+                          headers={"kid": kid or self.kid, **(headers or {})})
 
     def apple(self, subject: str, raw_nonce: str, email: str | None = None,
               **claims: Any) -> str:
