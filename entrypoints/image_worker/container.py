@@ -2,6 +2,8 @@
 
 from dependency_injector import containers, providers
 
+from application.exports.build_export import BuildExport, export_jobs
+from application.identity.account_cleanup import CleanupRelay
 from application.images.fail_dead_job import FailDeadJob
 from application.images.notify_ready import NotifyImageReady
 from application.images.process_image_job import ProcessImageJob
@@ -30,7 +32,19 @@ class WorkerContainer(containers.DeclarativeContainer):
         image_policy, clock, notifications_wakeup)
     fail_dead = providers.Singleton(FailDeadJob, uow_factory, clock)
 
+    # Data exports: built outside the claiming transaction (a build reads the database and
+    # the object store for a while); the ready e-mail follows through the same relay.
+    build_export = providers.Singleton(
+        BuildExport, uow_factory, object_store, clock, infrastructure.exports_wakeup)
+    exports_relay = providers.Singleton(
+        OutboxRelayRunner,
+        providers.Singleton(
+            CleanupRelay, uow_factory,
+            providers.Singleton(export_jobs, build_export, infrastructure.mailer), clock),
+        infrastructure.exports_wakeup, settings.provided.outbox_poll_seconds)
+
     worker = providers.Singleton(
         ImageWorker, job_queue, process, fail_dead, notifications_relay, image_policy,
         concurrency=settings.provided.worker_concurrency,
-        wait_seconds=settings.provided.worker_wait_seconds)
+        wait_seconds=settings.provided.worker_wait_seconds,
+        relays=providers.List(exports_relay))

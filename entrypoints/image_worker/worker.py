@@ -1,10 +1,10 @@
 """The image worker: long-polls the job queue, runs jobs under a concurrency limit, marks
-dead-lettered jobs failed, relays the notifications, and drains on SIGTERM."""
+dead-lettered jobs failed, relays the notifications (and data exports), and drains on SIGTERM."""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 
 from application.images.fail_dead_job import FailDeadJob
 from application.images.policy import ImagePolicy
@@ -23,10 +23,11 @@ class ImageWorker:
     def __init__(
         self, queue: JobQueue, process: ProcessImageJob, fail_dead: FailDeadJob,
         notifications: OutboxRelayRunner, policy: ImagePolicy, *, concurrency: int = 4,
-        wait_seconds: float = 20.0,
+        wait_seconds: float = 20.0, relays: Sequence[OutboxRelayRunner] = (),
     ) -> None:
         self._queue, self._process, self._fail_dead = queue, process, fail_dead
         self._notifications, self._policy = notifications, policy
+        self._relays = tuple(relays)  # other outbox topics this worker delivers (exports)
         self._concurrency, self._wait = max(1, concurrency), wait_seconds
         self._slots = asyncio.Semaphore(self._concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -43,7 +44,9 @@ class ImageWorker:
         The consumers end by checking the stop, not by cancellation: only a pending
         receive (an HTTP long poll) is ever cancelled. A cancellation landing in database
         work can be swallowed (asyncpg#873), and a consumer cancelled there kept looping."""
-        async with self._notifications.running():
+        async with contextlib.AsyncExitStack() as relays:
+            for relay in (self._notifications, *self._relays):
+                await relays.enter_async_context(relay.running())
             consumers = [asyncio.create_task(self._consume(), name="jobs"),
                          asyncio.create_task(self._consume_dead(), name="dead-letters")]
             await self._stopping.wait()

@@ -14,6 +14,7 @@ from application.auth.policy import AuthPolicy
 from application.keys.manage_keys import RotateKeys
 from domain.shared.clock import utcnow
 from entrypoints.wiring import builders, resources
+from entrypoints.wiring.background import WakeupEvent
 from entrypoints.wiring.settings import Settings
 
 
@@ -79,3 +80,7 @@ class Infrastructure(containers.DeclarativeContainer):
         providers.Object(AuthPolicy.REALTIME_AUDIENCE), providers.Object("JWT"),
         settings.provided.gateway_token_leeway_seconds,
         max_lifetime=settings.provided.connection_token_ttl_seconds)
+
+    # Data exports: POST /me/exports wakes the worker's export relay when both run in one
+    # process (`atelier dev`); a worker of its own finds the job at its next poll.
+    exports_wakeup = providers.Singleton(WakeupEvent)
