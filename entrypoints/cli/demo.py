@@ -1,7 +1,8 @@
 """`atelier demo`: a phone's day against a running stack, each step timed.
 
 guest -> realtime socket -> generate -> `image.ready` arrives -> download -> upgrade ->
-transfer to a new device -> reset the forgotten password. Exits non-zero at the first step
+transfer to a new device -> reset the forgotten password -> delete the account. Exits
+non-zero at the first step
 that fails. The codes the stack mails are read from the local mailbox
 (`$ATELIER_DATA_DIR/mailbox`, `atelier dev`'s); without one the reset stops at the request.
 """
@@ -112,9 +113,9 @@ async def play(base_url: str, step_timeout: float) -> None:
         size = await demo.run("download the picture", download)
         print(f"     ({size:,} bytes of PNG)")
 
-        email = f"demo-{secrets.token_hex(4)}@example.com"
+        email, password = f"demo-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12)
         upgraded = await demo.run("upgrade the guest to a member", lambda: _post(
-            client, "/accounts", {"email": email, "password": secrets.token_urlsafe(12),
+            client, "/accounts", {"email": email, "password": password,
                                   "device_id": phone, "platform": "ios"}, 201, auth()))
         if upgraded["user"]["id"] != guest["user"]["id"]:
             raise DemoFailed("the upgrade changed the user id")
@@ -130,14 +131,16 @@ async def play(base_url: str, step_timeout: float) -> None:
             client, "/images", {"Authorization": f"Bearer {moved['tokens']['access_token']}"}))
         if image_id not in [item["id"] for item in listed["items"]]:
             raise DemoFailed("the image did not move with the account")
-        await _reset_password(demo, client, email, step_timeout)
+        reset = await _reset_password(demo, client, email, step_timeout)
+        password, session = reset if reset is not None else (password, moved)
+        await _delete_account(demo, client, session["tokens"]["access_token"], password)
         total = (time.perf_counter() - demo.started) * 1000
         print(f"done: every step passed in {total:.0f} ms")
 
 
 async def _reset_password(
     demo: Demo, client: httpx.AsyncClient, email: str, step_timeout: float
-) -> None:
+) -> tuple[str, dict[str, Any]] | None:
     """The member forgot the password: confirm the address, ask for a code, set a new
     password with it, log in with that."""
     mailbox = Path(os.environ.get("ATELIER_DATA_DIR", ".atelier")) / "mailbox"
@@ -145,7 +148,7 @@ async def _reset_password(
         await demo.run("ask for a password reset", lambda: _post(
             client, "/accounts/password-reset", {"email": email}, 202))
         print(f"     (the code went by e-mail; no local mailbox at {mailbox} to read it)")
-        return
+        return None
     await demo.run("confirm the e-mail address", lambda: _post(
         client, "/accounts/confirm",
         {"email": email, "code": _mailed_code(mailbox, email, "confirmation")}, 200))
@@ -164,9 +167,27 @@ async def _reset_password(
     await demo.run("set a new password with the code", lambda: _post(
         client, "/accounts/password-reset/confirm",
         {"email": email, "code": code, "password": password}, 200))
-    await demo.run("log in with the new password", lambda: _post(
+    session = await demo.run("log in with the new password", lambda: _post(
         client, "/sessions", {"email": email, "password": password, "device_id": _device(),
                               "platform": "ios"}, 200))
+    return password, session
+
+
+async def _delete_account(
+    demo: Demo, client: httpx.AsyncClient, access_token: str, password: str
+) -> None:
+    """The member leaves: DELETE /me with the password; the token stops working at once."""
+    auth = {"Authorization": f"Bearer {access_token}"}
+
+    async def delete() -> None:
+        _check(await client.request("DELETE", f"{API}/me", json={"password": password},
+                                    headers=auth), 202)
+
+    async def refused() -> None:
+        _check(await client.get(f"{API}/me", headers=auth), 401)
+
+    await demo.run("delete the account", delete)
+    await demo.run("its token is refused", refused)
 
 
 def _mailed_code(mailbox: Path, to: str, subject_word: str) -> str:
