@@ -8,6 +8,7 @@ import hmac
 import secrets
 from html import escape
 from string import Template
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -78,14 +79,14 @@ class DeletionPageController(Controller):
     tags = ["account deletion page"]
 
     @get("/", media_type=MediaType.HTML, summary="The public account-deletion page")
-    async def ask(self, request: Request) -> Response[str]:
+    async def ask(self, request: Request[Any, Any, Any]) -> Response[str]:
         return _page(request, ASK.substitute(
             what_goes=WHAT_GOES, message="", action=_url(request), csrf="{csrf}"))
 
     @post("/", media_type=MediaType.HTML, status_code=200, responses=errors(403, 422, 429),
           summary="E-mail a deletion code (the same answer for any address)")
     async def send_code(
-        self, request: Request, request_deletion_code: Injected[RequestDeletionCode],
+        self, request: Request[Any, Any, Any], request_deletion_code: Injected[RequestDeletionCode],
         source_ip: Injected[str],
     ) -> Response[str]:
         form = await _checked_form(request)
@@ -106,7 +107,8 @@ class DeletionPageController(Controller):
     @post("/confirm", media_type=MediaType.HTML, status_code=200,
           responses=errors(403, 422, 429), summary="Delete the account with the e-mailed code")
     async def confirm(
-        self, request: Request, confirm_deletion_by_code: Injected[ConfirmDeletionByCode],
+        self, request: Request[Any, Any, Any],
+        confirm_deletion_by_code: Injected[ConfirmDeletionByCode],
     ) -> Response[str]:
         form = await _checked_form(request)
         if isinstance(form, Response):
@@ -126,14 +128,14 @@ class DeletionPageController(Controller):
         return _page(request, DONE)
 
 
-def _url(request: Request, suffix: str = "") -> str:
+def _url(request: Request[Any, Any, Any], suffix: str = "") -> str:
     base = request.url.path.rstrip("/")
     if base.endswith("/confirm"):
         base = base[: -len("/confirm")]
     return escape(base + suffix)
 
 
-def _confirm_form(request: Request, email: str, message: str) -> str:
+def _confirm_form(request: Request[Any, Any, Any], email: str, message: str) -> str:
     return CONFIRM.substitute(email=escape(email[:MAX_FIELD]), message=_message(message),
                               action=_url(request, "/confirm"), csrf="{csrf}",
                               restart=_url(request))
@@ -143,7 +145,7 @@ def _message(text: str) -> str:
     return f'<p class="error" role="alert">{escape(text)}</p>' if text else ""
 
 
-async def _checked_form(request: Request) -> dict[str, str] | Response[str]:
+async def _checked_form(request: Request[Any, Any, Any]) -> dict[str, str] | Response[str]:
     """The posted fields, if the form repeats the cookie's CSRF token."""
     form = await request.form()
     fields = {k: str(v)[:MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
@@ -155,7 +157,8 @@ async def _checked_form(request: Request) -> dict[str, str] | Response[str]:
 
 
 def _page(
-    request: Request, body: str, status: int = 200, headers: dict[str, str] | None = None
+    request: Request[Any, Any, Any], body: str, status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """The page with a fresh CSRF token in its forms and its cookie."""
     token = secrets.token_urlsafe(32)
