@@ -67,7 +67,7 @@ async def run_cli(env: dict[str, str], log: Path, *args: str, stdin: bytes = b""
     return text
 
 
-async def wait_until_ready(url: str, process: AtelierProcess, timeout: float = 60.0) -> None:
+async def wait_until_ready(url: str, process: AtelierProcess, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(trust_env=False) as client:
         while time.monotonic() < deadline:
@@ -80,8 +80,10 @@ async def wait_until_ready(url: str, process: AtelierProcess, timeout: float = 6
 
 
 @contextlib.asynccontextmanager
-async def serve(kind: str, env: dict[str, str], log_dir: Path, ready: str) -> AsyncIterator[str]:
-    port = free_port()
+async def serve(
+    kind: str, env: dict[str, str], log_dir: Path, ready: str, port: int | None = None
+) -> AsyncIterator[str]:
+    port = port or free_port()
     async with atelier("serve", kind, "--host", "127.0.0.1", "--port", str(port), env=env,
                        log=log_dir / f"{kind}-{port}.log") as process:
         base = f"http://127.0.0.1:{port}"
@@ -131,18 +133,22 @@ async def test_a_leaked_key_is_shut_out_of_every_node_within_two_seconds(
         "ATELIER_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000", "PYTHONUNBUFFERED": "1",
     }
     cli_log = tmp_path / "cli.log"
-    await run_cli(env, cli_log, "keys", "rotate")  # one key file for every process
-    await run_cli(env, cli_log, "admin", "create", ADMIN_EMAIL, "--password-stdin",
-                  stdin=ADMIN_PASSWORD.encode() + b"\n")
+    await asyncio.gather(
+        run_cli(env, cli_log, "keys", "rotate"),  # one key file for every process
+        run_cli(env, cli_log, "admin", "create", ADMIN_EMAIL, "--password-stdin",
+                stdin=ADMIN_PASSWORD.encode() + b"\n"))
+    first_port = free_port()
+    # The gateways start beside the APIs: until the first one answers they retry its JWKS
+    # (and are not ready).
+    gateway_env = {**env,
+                   "ATELIER_JWKS_URL": f"http://127.0.0.1:{first_port}/.well-known/jwks.json"}
     async with contextlib.AsyncExitStack() as stack:
-        first_api, second_api, admin_api = await asyncio.gather(
+        first_api, second_api, admin_api, *gateways = await asyncio.gather(
+            stack.enter_async_context(serve("mobile-api", env, tmp_path, "/readyz", first_port)),
             stack.enter_async_context(serve("mobile-api", env, tmp_path, "/readyz")),
-            stack.enter_async_context(serve("mobile-api", env, tmp_path, "/readyz")),
-            stack.enter_async_context(serve("admin-api", env, tmp_path, f"{ADMIN}/healthz")))
-        gateway_env = {**env, "ATELIER_JWKS_URL": f"{first_api}/.well-known/jwks.json"}
-        gateways = await asyncio.gather(*(
-            stack.enter_async_context(serve("gateway", gateway_env, tmp_path, "/readyz"))
-            for _ in range(2)))
+            stack.enter_async_context(serve("admin-api", env, tmp_path, f"{ADMIN}/healthz")),
+            *(stack.enter_async_context(serve("gateway", gateway_env, tmp_path, "/readyz"))
+              for _ in range(2)))
         realtime = [g.replace("http://", "ws://") + "/v1/realtime" for g in gateways]
         apis = [first_api, second_api]
         http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False, timeout=30))
