@@ -11,6 +11,7 @@ from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.mobile_api.routes.account import AccountController, PasswordResetController
 from entrypoints.mobile_api.routes.deletion import AccountDeletionController
 from entrypoints.mobile_api.routes.deletion_page import DeletionPageController
+from entrypoints.mobile_api.routes.exports import ExportsController
 from entrypoints.mobile_api.routes.identity import (
     AccountsController,
     MeController,
@@ -34,7 +35,8 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
                         PasswordResetController, AccountController,
                         TransferCodesController, realtime_token, ImagesController, signed_file,
                         AccountDeletionController, DeletionPageController,
-                        ProviderSessionsController, IdentitiesController],
+                        ProviderSessionsController, IdentitiesController,
+                        ExportsController],
         before_request=RateLimitHook(resolved.getter("rate_limits")),
     )
     return [api, jwks, healthz, readyz]

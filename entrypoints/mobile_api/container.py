@@ -6,6 +6,7 @@ from application.auth.authenticate import Authenticate
 from application.auth.principal_cache import CachedAuthenticator
 from application.auth.session_events import BusSessionEvents
 from application.auth.tokens import TokenFactory
+from application.exports.request_export import GetExport, RequestExport
 from application.identity.account import (
     ChangePassword,
     ConfirmEmailChange,
@@ -158,3 +159,9 @@ class MobileContainer(containers.DeclarativeContainer):
     link_identity = providers.Singleton(
         LinkIdentity, uow_factory, infrastructure.provider_tokens, clock)
     unlink_identity = providers.Singleton(UnlinkIdentity, uow_factory)
+
+    # Data exports: the row and its job here; the image worker builds the zip.
+    request_export = providers.Singleton(
+        RequestExport, uow_factory, clock, infrastructure.exports_wakeup)
+    get_export = providers.Singleton(
+        GetExport, uow_factory, infrastructure.object_store, image_policy, clock)
