@@ -12,6 +12,8 @@ import jwt
 from botocore.exceptions import ClientError
 
 from adapters.aws.clients import aws_client, error_code
+from adapters.local.identity import EMAIL_CHANGE, send_email_change_code
+from adapters.local.lifecycle_codes import LifecycleCodes
 from application.ports.identity import (
     CodeExpired,
     EmailNotConfirmed,
@@ -19,6 +21,7 @@ from application.ports.identity import (
     InvalidConfirmationCode,
     InvalidCredentials,
 )
+from application.ports.messaging import Mailer
 from domain.shared.errors import Forbidden, NotFound
 from domain.users.model import EmailInUse, WeakPassword
 from domain.users.signup import EmailDomainNotAllowed
@@ -28,11 +31,15 @@ class CognitoIdentityProvider:
     """Sign-up, confirmation, USER_PASSWORD_AUTH log-in and admin enable/disable."""
 
     def __init__(
-        self, client: Any, user_pool_id: str, client_id: str, client_secret: str | None = None
+        self, client: Any, user_pool_id: str, client_id: str, client_secret: str | None = None,
+        *, email_codes: LifecycleCodes | None = None, mailer: Mailer | None = None,
     ) -> None:
+        """`email_codes` and `mailer` carry the e-mail-change codes; without them an e-mail
+        change is refused (`email_change_unavailable`)."""
         self._client = client
         self._user_pool_id, self._client_id = user_pool_id, client_id
         self._client_secret = client_secret
+        self._email_codes, self._mailer = email_codes, mailer
 
     @classmethod
     @asynccontextmanager
@@ -226,13 +233,42 @@ class CognitoIdentityProvider:
                 raise InvalidCredentials() from None
             raise
 
+    # E-mail change: Cognito checks a new address's code only with the user's own access
+    # token (VerifyUserAttribute), which the confirming request does not carry. So the
+    # code is this adapter's (kept like the local provider's, mailed by the Mailer) and the
+    # address moves with AdminUpdateUserAttributes once it is right.
+
     async def request_email_change(self, email: str, new_email: str) -> None:
-        # Cognito checks the code for a new address only with the user's own access token
-        # (VerifyUserAttribute), which the confirming request does not carry.
-        raise EmailChangeUnsupported()
+        if self._email_codes is None or self._mailer is None:
+            raise EmailChangeUnsupported()
+        subject = await self._subject(email)
+        try:
+            await self._client.admin_get_user(UserPoolId=self._user_pool_id, Username=new_email)
+        except ClientError as exc:
+            if error_code(exc) != "UserNotFoundException":
+                raise
+        else:
+            raise EmailInUse()
+        await send_email_change_code(self._email_codes, self._mailer, subject, new_email)
 
     async def confirm_email_change(self, email: str, code: str) -> str:
-        raise EmailChangeUnsupported()
+        if self._email_codes is None:
+            raise EmailChangeUnsupported()
+        subject = await self._subject(email)
+        taken = await self._email_codes.take(subject, EMAIL_CHANGE, code)
+        new_email = taken.new_email
+        if new_email is None or not await self._email_codes.spend(taken):
+            raise InvalidCode()
+        try:
+            await self._client.admin_update_user_attributes(
+                UserPoolId=self._user_pool_id, Username=email, UserAttributes=[
+                    {"Name": "email", "Value": new_email},
+                    {"Name": "email_verified", "Value": "true"}])
+        except ClientError as exc:
+            if error_code(exc) in ("AliasExistsException", "UsernameExistsException"):
+                raise EmailInUse() from None
+            raise
+        return new_email
 
     async def _access_token(self, email: str, password: str) -> str:
         parameters = {"USERNAME": email, "PASSWORD": password}
@@ -255,6 +291,6 @@ class CognitoIdentityProvider:
 
 
 class EmailChangeUnsupported(Forbidden):
-    """Changing the e-mail address is not available with this identity provider yet."""
+    """Changing the e-mail address is not set up for this identity provider."""
 
     code = "email_change_unavailable"

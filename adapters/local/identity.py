@@ -7,15 +7,14 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import NamedTuple
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from adapters.local.credentials import CredentialStore, LocalCode, LocalCredential
+from adapters.local.lifecycle_codes import LifecycleCodes
 from application.ports.clock import Clock
 from application.ports.identity import (
-    CodeExpired,
     EmailNotConfirmed,
     InvalidCode,
     InvalidConfirmationCode,
@@ -34,7 +33,6 @@ CONFIRMATION_SUBJECT = "Your Atelier confirmation code"
 RESET_SUBJECT = "Your Atelier password reset code"
 EMAIL_CHANGE_SUBJECT = "Confirm your new Atelier e-mail address"
 RESEND_INTERVAL = timedelta(minutes=1)
-SEND_WINDOW, SENDS_PER_WINDOW = timedelta(days=1), 5
 RESET, EMAIL_CHANGE = "reset", "email"
 
 
@@ -64,6 +62,8 @@ class LocalIdentityProvider:
         self._code_lifetime, self._max_code_attempts = code_lifetime, max_code_attempts
         self._on_sign_up, self._on_confirmed = on_sign_up, on_confirmed
         self._dummy_hash: str | None = None
+        self._codes = LifecycleCodes(
+            store, clock, lifetime=code_lifetime, max_attempts=max_code_attempts)
 
     async def register(self, email: str, password: str) -> str:
         if self._on_sign_up is not None:
@@ -188,22 +188,22 @@ class LocalIdentityProvider:
         credential = await self._store.get(email)
         live = credential is not None and credential.confirmed and not credential.disabled
         subject = credential.subject if credential is not None and live else str(uuid.uuid4())
-        record = await self._store.get_code(subject, RESET)
-        code = self._issue(record or LocalCode(subject, RESET))
-        if not live or code is None:
+        record = await self._codes.get(subject, RESET)
+        issued = self._codes.issue(record or LocalCode(subject, RESET))
+        if not live or issued is None:
             return  # the same reads and hashing as a real request, nothing written or sent
-        await self._store.save_code(code.record)
+        await self._codes.save(issued)
         await self._send(email, RESET_SUBJECT, (
-            f"Your Atelier password reset code is {code.code}\n\n"
+            f"Your Atelier password reset code is {issued.code}\n\n"
             f"It expires in {self._hours()} hours. If you did not ask for it, ignore this "
             "message: your password stays as it is.\n"))
 
     async def confirm_password_reset(self, email: str, code: str, password: str) -> str:
         credential = await self._store.get(email)
         subject = credential.subject if credential is not None else str(uuid.uuid4())
-        code_hash = await self._take_attempt(subject, RESET, code)
+        taken = await self._codes.take(subject, RESET, code)
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        if credential is None or not await self._store.spend_code(subject, RESET, code_hash):
+        if credential is None or not await self._codes.spend(taken):
             raise InvalidCode()
         credential.password_hash = password_hash
         await self._store.update(credential)
@@ -221,60 +221,17 @@ class LocalIdentityProvider:
         credential = await self._require(email)
         if await self._store.get(new_email) is not None:
             raise EmailInUse()
-        record = await self._store.get_code(credential.subject, EMAIL_CHANGE)
-        code = self._issue(record or LocalCode(credential.subject, EMAIL_CHANGE),
-                           new_email=new_email, throttle=record is not None
-                           and record.new_email == new_email)
-        if code is None:
-            return  # asked again within the minute for the same address: the code stands
-        await self._store.save_code(code.record)
-        await self._send(new_email, EMAIL_CHANGE_SUBJECT, (
-            f"Your Atelier code to confirm this address is {code.code}\n\n"
-            f"It expires in {self._hours()} hours. If you did not ask for it, ignore this "
-            "message.\n"))
+        await send_email_change_code(
+            self._codes, self._mailer, credential.subject, new_email)
 
     async def confirm_email_change(self, email: str, code: str) -> str:
         credential = await self._require(email)
-        record = await self._store.get_code(credential.subject, EMAIL_CHANGE)
-        code_hash = await self._take_attempt(credential.subject, EMAIL_CHANGE, code)
-        new_email = record.new_email if record is not None else None
-        if new_email is None or not await self._store.spend_code(
-                credential.subject, EMAIL_CHANGE, code_hash):
+        taken = await self._codes.take(credential.subject, EMAIL_CHANGE, code)
+        new_email = taken.new_email
+        if new_email is None or not await self._codes.spend(taken):
             raise InvalidCode()
         await self._store.change_email(email, new_email)
         return new_email
-
-    async def _take_attempt(self, subject: str, purpose: str, code: str) -> str:
-        """The hash of the live code once `code` matched it, after counting the attempt."""
-        taken = await self._store.take_lifecycle_attempt(
-            subject, purpose, self._clock(), self._max_code_attempts)
-        if taken is None or taken.code_hash is None:
-            record = await self._store.get_code(subject, purpose)
-            if record is not None and record.code_hash is not None:
-                raise CodeExpired()  # past its time or out of attempts: ask for a new one
-            raise InvalidCode()
-        if not hmac.compare_digest(taken.code_hash, _code_hash(subject, code.strip())):
-            raise InvalidCode()
-        return taken.code_hash
-
-    def _issue(
-        self, record: LocalCode, *, new_email: str | None = None, throttle: bool = True
-    ) -> "_Issued | None":
-        """A new code written over `record`, or None when the address's sending limits
-        (one a minute, five a day) say no."""
-        now = self._clock()
-        if throttle and record.sent_at is not None and now - record.sent_at < RESEND_INTERVAL:
-            return None
-        if record.window_started_at is None or now - record.window_started_at >= SEND_WINDOW:
-            record.window_started_at, record.sent_in_window = now, 0
-        if record.sent_in_window >= SENDS_PER_WINDOW:
-            return None
-        code = f"{secrets.randbelow(10**6):06d}"
-        record.code_hash = _code_hash(record.subject, code)
-        record.new_email, record.expires_at = new_email, now + self._code_lifetime
-        record.attempts, record.sent_at = 0, now
-        record.sent_in_window += 1
-        return _Issued(code, record)
 
     def _hours(self) -> int:
         return int(self._code_lifetime.total_seconds() // 3600)
@@ -283,6 +240,18 @@ class LocalIdentityProvider:
         await self._mailer.send(Email(to=to, subject=subject, body=body))
 
 
-class _Issued(NamedTuple):
-    code: str
-    record: LocalCode
+async def send_email_change_code(
+    codes: LifecycleCodes, mailer: Mailer, subject: str, new_email: str
+) -> None:
+    """Mails a code to `new_email` for the login `subject` (asked again within the minute
+    for the same address, the code already sent stands)."""
+    record = await codes.get(subject, EMAIL_CHANGE)
+    issued = codes.issue(record or LocalCode(subject, EMAIL_CHANGE), new_email=new_email,
+                         throttle=record is not None and record.new_email == new_email)
+    if issued is None:
+        return
+    await codes.save(issued)
+    hours = int(codes.lifetime.total_seconds() // 3600)
+    await mailer.send(Email(to=new_email, subject=EMAIL_CHANGE_SUBJECT, body=(
+        f"Your Atelier code to confirm this address is {issued.code}\n\n"
+        f"It expires in {hours} hours. If you did not ask for it, ignore this message.\n")))

@@ -131,9 +131,17 @@ async def build_identity(
 
         if not settings.cognito_user_pool_id or not settings.cognito_client_id:
             raise ValueError("set ATELIER_COGNITO_USER_POOL_ID and ATELIER_COGNITO_CLIENT_ID")
+        from adapters.local.lifecycle_codes import LifecycleCodes
+        from adapters.sql.credentials import SqlCredentialStore
+        from adapters.sql.unit_of_work import make_session_factory
+
+        # E-mail-change codes are kept in the database (Cognito checks those only with
+        # the user's own token) and mailed like every other message.
+        codes = LifecycleCodes(SqlCredentialStore(make_session_factory(engine)), clock)
         return CognitoIdentityProvider(
             await aws.client("cognito-idp"), settings.cognito_user_pool_id,
-            settings.cognito_client_id, settings.cognito_client_secret)
+            settings.cognito_client_id, settings.cognito_client_secret,
+            email_codes=codes, mailer=mailer)
     from adapters.local.identity import LocalIdentityProvider
     from adapters.sql.credentials import SqlCredentialStore
     from adapters.sql.unit_of_work import make_session_factory

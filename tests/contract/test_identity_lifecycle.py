@@ -8,9 +8,10 @@ What moto's Cognito cannot show, and so runs on the local provider only:
   any other string is accepted as right, and a wrong one answers ExpiredCodeException
   (real Cognito: CodeMismatchException). No attempt count, no expiry, no per-user limit,
   and no password policy on the new password.
-- E-mail change: Cognito checks the new address's code only with the user's own access
-  token (VerifyUserAttribute), which the confirming request does not carry; the adapter
-  refuses it (`email_change_unavailable`) until that is built.
+- E-mail change: Cognito checks a new address's code only with the user's own access
+  token (VerifyUserAttribute), which the confirming request does not carry. The adapter
+  keeps and mails that code itself (the local provider's code store, here in memory) and
+  moves the address with AdminUpdateUserAttributes, which moto does emulate.
 """
 
 import re
@@ -23,6 +24,7 @@ import pytest
 
 from adapters.aws.cognito import CognitoIdentityProvider
 from adapters.local.identity import RESET_SUBJECT, LocalIdentityProvider
+from adapters.local.lifecycle_codes import LifecycleCodes
 from adapters.memory.credentials import InMemoryCredentialStore
 from adapters.memory.mailer import InMemoryMailer
 from application.ports.identity import (
@@ -41,6 +43,7 @@ EMAIL, PASSWORD, NEW_PASSWORD = "ada@example.com", "Correct-Horse-9-battery", "N
 @dataclass
 class Lifecycle:
     provider: IdentityProvider
+    mailer: InMemoryMailer
     register: Callable[[str], Awaitable[str]]
     """A confirmed login for the address; returns its subject."""
     reset_code: Callable[[str], Awaitable[str]]
@@ -85,7 +88,8 @@ async def lc(request: pytest.FixtureRequest) -> AsyncIterator[Lifecycle]:
         async def local_reset_code(email: str) -> str:
             return last_code(mailer, email, RESET_SUBJECT)
 
-        yield Lifecycle(local, register_local, local_reset_code, LocalParts(clock, mailer))
+        yield Lifecycle(local, mailer, register_local, local_reset_code,
+                        LocalParts(clock, mailer))
         return
 
     aws: Aws = request.getfixturevalue("aws")
@@ -100,7 +104,10 @@ async def lc(request: pytest.FixtureRequest) -> AsyncIterator[Lifecycle]:
                 codes["last"] = code
 
         cognito.meta.events.register("after-call.cognito-idp.ForgotPassword", capture)
-        provider = CognitoIdentityProvider(cognito, pool_id, client_id)
+        mailer = InMemoryMailer()
+        provider = CognitoIdentityProvider(
+            cognito, pool_id, client_id,
+            email_codes=LifecycleCodes(InMemoryCredentialStore(), FakeClock()), mailer=mailer)
 
         async def register_cognito(email: str) -> str:
             subject = await provider.register(email, PASSWORD)
@@ -110,7 +117,7 @@ async def lc(request: pytest.FixtureRequest) -> AsyncIterator[Lifecycle]:
         async def moto_reset_code(email: str) -> str:
             return codes.pop("last")
 
-        yield Lifecycle(provider, register_cognito, moto_reset_code)
+        yield Lifecycle(provider, mailer, register_cognito, moto_reset_code)
 
 
 async def test_a_reset_code_sets_the_password(lc: Lifecycle) -> None:
@@ -220,13 +227,12 @@ async def test_reset_mail_is_one_a_minute_and_five_a_day_per_address(lc: Lifecyc
 
 
 async def test_an_email_change_moves_the_login_after_the_code(lc: Lifecycle) -> None:
-    parts = local(lc)
     subject = await lc.register(EMAIL)
     await lc.register("taken@example.com")
     with pytest.raises(EmailInUse):
         await lc.provider.request_email_change(EMAIL, "taken@example.com")
     await lc.provider.request_email_change(EMAIL, "new@example.com")
-    sent = parts.mailer.last_to("new@example.com")
+    sent = lc.mailer.last_to("new@example.com")
     assert sent is not None
     found = re.search(r"\b(\d{6})\b", sent.body)
     assert found is not None
