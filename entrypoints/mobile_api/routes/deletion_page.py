@@ -13,11 +13,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
 
 from application.identity.deletion_page import ConfirmDeletionByCode, RequestDeletionCode
 from application.ports.identity import CodeExpired, InvalidCode
 from domain.shared.errors import InvalidInput, TooManyRequests
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import DESCRIPTIONS
 from entrypoints.wiring.di import Injected
 
 PATH = "/account-deletion"
@@ -74,6 +75,12 @@ phone signed in to it has been signed out. You may register again with the same 
 whenever you like.</p>"""
 
 
+def html_errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The page's refusals: the page again, with the reason, as HTML."""
+    return {s: ResponseSpec(str, description=DESCRIPTIONS[s], media_type=MediaType.HTML)
+            for s in statuses}
+
+
 class DeletionPageController(Controller):
     path = PATH
     tags = ["account deletion page"]
@@ -83,7 +90,7 @@ class DeletionPageController(Controller):
         return _page(request, ASK.substitute(
             what_goes=WHAT_GOES, message="", action=_url(request), csrf="{csrf}"))
 
-    @post("/", media_type=MediaType.HTML, status_code=200, responses=errors(403, 422, 429),
+    @post("/", media_type=MediaType.HTML, status_code=200, responses=html_errors(403, 422, 429),
           summary="E-mail a deletion code (the same answer for any address)")
     async def send_code(
         self, request: Request[Any, Any, Any], request_deletion_code: Injected[RequestDeletionCode],
@@ -105,7 +112,7 @@ class DeletionPageController(Controller):
         return _page(request, _confirm_form(request, email, ""))
 
     @post("/confirm", media_type=MediaType.HTML, status_code=200,
-          responses=errors(403, 422, 429), summary="Delete the account with the e-mailed code")
+          responses=html_errors(403, 422, 429), summary="Delete the account with the e-mailed code")
     async def confirm(
         self, request: Request[Any, Any, Any],
         confirm_deletion_by_code: Injected[ConfirmDeletionByCode],
