@@ -49,18 +49,21 @@ class BuildExport:
             await uow.commit()
         images = await self._images_of(user.id)
         archive = await build_archive(self._store, user, devices, images)
-        await self._store.put(export_key_for(user.id, export_id), archive, "application/zip")
+        key = export_key_for(user.id, export_id)
+        await self._store.put(key, archive, "application/zip")
         async with self._uow_factory() as uow:
             export = await uow.exports.get(export_id)
-            if export is None or export.status is not ExportStatus.BUILDING:
-                return  # another delivery finished it first
-            now = self._clock()
-            export.complete(now)
-            await uow.exports.update(export)
-            if user.email and user.email_confirmed:
-                await uow.outbox.add(OutboxMessage(
-                    new_id(), EXPORT_READY_EMAIL, {"email": user.email}, now))
-            await uow.commit()
+            # Another delivery may have finished it first: then this changes nothing.
+            if export is not None and export.status is ExportStatus.BUILDING:
+                now = self._clock()
+                export.complete(now)
+                await uow.exports.update(export)
+                if user.email and user.email_confirmed:
+                    await uow.outbox.add(OutboxMessage(
+                        new_id(), EXPORT_READY_EMAIL, {"email": user.email}, now))
+                await uow.commit()
+        if export is None:  # the account was deleted meanwhile: leave nothing behind
+            await self._store.delete(key)
         self._relay.wake()
 
     async def _images_of(self, user_id: str) -> list[ImageJob]:

@@ -149,6 +149,8 @@ async def test_export_holds_profile_devices_images_and_pictures(dev: Dev) -> Non
     export_path = f"{API}/me/exports/{asked.json()['id']}"
     ready = await until(dev, export_path, tokens, "ready")
     assert ready["url"] and ready["expires_at"] > ready["completed_at"]
+    if dev.settings.s3_bucket:  # PostgreSQL's run: a presigned URL of the S3 object
+        assert BUCKET in ready["url"] and f"exports/{me['id']}/" in ready["url"]
 
     archive = zipfile.ZipFile(io.BytesIO(await download(dev, ready["url"])))
     assert sorted(archive.namelist()) == sorted(
