@@ -1,0 +1,87 @@
+"""The export job on the memory adapters: what a late, repeated or stale delivery does."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.object_store import InMemoryObjectStore
+from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from application.exports.build_export import GIVE_UP_AFTER, BuildExport
+from application.exports.request_export import RequestExport
+from domain.exports.model import ExportInProgress, ExportStatus, export_key_for
+from domain.users.model import User
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Wakeup:
+    def wake(self) -> None:
+        pass
+
+
+class World:
+    def __init__(self) -> None:
+        self.uow = InMemoryUnitOfWorkFactory(InMemoryDatabase())
+        self.store, self.clock = InMemoryObjectStore(), Clock()
+        self.request = RequestExport(self.uow, self.clock, Wakeup())
+        self.build = BuildExport(self.uow, self.store, self.clock, Wakeup())
+
+    async def guest(self) -> User:
+        user = User.new_guest("u1", T0)
+        async with self.uow() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        return user
+
+    async def status(self, export_id: str) -> ExportStatus | None:
+        async with self.uow() as uow:
+            export = await uow.exports.get(export_id)
+        return export.status if export else None
+
+
+async def test_a_second_request_while_one_is_queued_is_refused() -> None:
+    world = World()
+    user = await world.guest()
+    first = await world.request(user.id)
+    with pytest.raises(ExportInProgress):
+        await world.request(user.id)
+    await world.build({"export_id": first.id})
+    assert await world.status(first.id) is ExportStatus.READY
+    assert (await world.request(user.id)).status is ExportStatus.QUEUED
+
+
+async def test_the_account_deleted_during_the_build_leaves_no_zip() -> None:
+    world = World()
+    user = await world.guest()
+    export = await world.request(user.id)
+    real_put = world.store.put
+
+    async def put_then_delete_account(key: str, data: bytes, content_type: str) -> None:
+        await real_put(key, data, content_type)
+        async with world.uow() as uow:
+            await uow.users.delete(user.id)
+            await uow.commit()
+
+    world.store.put = put_then_delete_account  # type: ignore[method-assign]
+    await world.build({"export_id": export.id})
+    assert export_key_for(user.id, export.id) not in world.store.objects
+
+
+async def test_an_export_never_built_within_a_day_fails_and_frees_the_user() -> None:
+    world = World()
+    user = await world.guest()
+    export = await world.request(user.id)
+    world.clock.now = T0 + GIVE_UP_AFTER + timedelta(seconds=1)
+    await world.build({"export_id": export.id})
+    assert await world.status(export.id) is ExportStatus.FAILED
+    assert world.store.objects == {}
+    assert (await world.request(user.id)).status is ExportStatus.QUEUED
