@@ -1,6 +1,6 @@
-"""Password-reset codes hold their attempt cap under a burst of concurrent guesses, each
-guess from its own loopback address, on SQLite and PostgreSQL: no more than five guesses
-are ever compared, and the right code is refused afterwards."""
+"""Password-reset and e-mail-change codes hold their attempt cap under a burst of
+concurrent guesses, each guess from its own loopback address, on SQLite and PostgreSQL: no
+more than five guesses are ever compared, and the right code is refused afterwards."""
 
 import asyncio
 import re
@@ -39,12 +39,12 @@ async def reset_code(stack: Stack, email: str) -> str:
     raise AssertionError(f"no reset code mailed to {email}")
 
 
-async def counted(stack: Stack, email: str) -> int:
+async def counted(stack: Stack, email: str, purpose: str = "reset") -> int:
     async with (await stack.engine()).connect() as connection:
         subject = await connection.scalar(select(local_credentials.c.subject).where(
             local_credentials.c.email == email))
         found = await connection.scalar(select(local_codes.c.attempts).where(
-            local_codes.c.subject == subject, local_codes.c.purpose == "reset"))
+            local_codes.c.subject == subject, local_codes.c.purpose == purpose))
     return int(found or 0)
 
 
@@ -73,3 +73,33 @@ async def test_a_burst_of_wrong_reset_codes_is_compared_no_more_than_the_cap(
             "email": email, "password": PASSWORD, "device_id": device_id(),
             "platform": "ios"})
         assert login.status_code == 200, "the password changed without the right code"
+
+
+async def test_a_burst_of_wrong_email_change_codes_is_compared_no_more_than_the_cap(
+    make_any_stack: StackFactory,
+) -> None:
+    async with make_any_stack() as stack:
+        email = f"victim-{secrets.token_hex(4)}@example.com"
+        new = f"new-{secrets.token_hex(4)}@example.com"
+        response = await register(stack.client, email, PASSWORD, device_id())
+        assert response.status_code == 201, response.text
+        await stack.client.post(f"{API}/accounts/confirm", json={
+            "email": email, "code": stack.confirmation_code(email)})
+        headers = {"Authorization": f"Bearer {response.json()['tokens']['access_token']}"}
+        asked = await stack.client.post(f"{API}/me/email", headers=headers,
+                                        json={"email": new, "password": PASSWORD})
+        assert asked.status_code == 202, asked.text
+        right = stack.confirmation_code(new)
+        wrong = [f"{(int(right) + 1 + n) % 1_000_000:06d}" for n in range(BURST)]
+        async with crowd(stack.base_url, BURST + 1) as clients:
+            answers = await at_once(clients[:BURST], lambda client, n: client.post(
+                f"{API}/me/email/confirm", headers=headers, json={"code": wrong[n]}))
+            outcomes = [(a.status_code, error_code(a)) for a in answers]
+            assert outcomes.count((422, "invalid_code")) == CAP, outcomes
+            assert outcomes.count((422, "code_expired")) == BURST - CAP, outcomes
+            assert await counted(stack, email, "email") == CAP
+            last = await clients[BURST].post(f"{API}/me/email/confirm", headers=headers,
+                                             json={"code": right})
+        assert (last.status_code, error_code(last)) == (422, "code_expired")
+        me = await stack.client.get(f"{API}/me", headers=headers)
+        assert me.json()["email"] == email, "the address moved without the right code"
