@@ -22,5 +22,8 @@ class InMemoryExportRepository:
         if export.id in self._ws.tables.exports:
             self._ws.tables.exports[export.id] = copy.deepcopy(export)
 
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        return [e.id for e in self._ws.tables.exports.values() if e.user_id == user_id]
+
 
 _satisfies_port: type[ExportRepository] = InMemoryExportRepository

@@ -39,5 +39,10 @@ class SqlAlchemyExportRepository:
         await self._session.execute(
             update(exports).where(exports.c.id == export.id).values(values))
 
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        result = await self._session.execute(
+            select(exports.c.id).where(exports.c.user_id == user_id))
+        return [str(found) for found in result.scalars()]
+
 
 _satisfies_port: type[ExportRepository] = SqlAlchemyExportRepository

@@ -21,9 +21,9 @@ def account_cleanup(store: ObjectStore, logins: LoginDeletion) -> Destinations:
     outside the database."""
 
     async def delete_objects(payload: dict[str, Any]) -> None:
-        prefix = f"images/{payload['user_id']}/"
+        owned = (f"images/{payload['user_id']}/", f"exports/{payload['user_id']}/")
         for key in payload["keys"]:
-            if str(key).startswith(prefix):  # only ever the deleted user's own objects
+            if str(key).startswith(owned):  # only ever the deleted user's own objects
                 await store.delete(str(key))
 
     async def delete_login(payload: dict[str, Any]) -> None:

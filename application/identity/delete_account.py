@@ -15,6 +15,7 @@ from application.ports.login_deletion import LoginDeletion
 from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.admins.model import AuditEntry
+from domain.exports.model import export_key_for
 from domain.images.model import object_key_for
 from domain.shared.errors import InvalidInput
 from domain.shared.ids import new_id
@@ -58,7 +59,9 @@ class EraseAccount:
             jobs = await uow.images.search(None, user.id, ALL_IMAGES, None)
             # Every image's deterministic key, stored or not: a worker may have put one just
             # before a crash. Keys name the user id, which no later account ever has.
-            keys = [object_key_for(user.id, job.id) for job in jobs]
+            keys = [object_key_for(user.id, job.id) for job in jobs] + [
+                export_key_for(user.id, export_id)
+                for export_id in await uow.exports.ids_for_user(user.id)]
             await uow.users.delete(user.id)  # devices, sessions, codes, images: by cascade
             if keys:
                 await uow.outbox.add(OutboxMessage(

@@ -138,6 +138,20 @@ async def ready_image(dev: Dev, tokens: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError("the image never became ready")
 
 
+async def ready_export(dev: Dev, tokens: dict[str, Any]) -> dict[str, Any]:
+    asked = await dev.client.post(f"{API}/me/exports", headers=bearer(tokens))
+    assert asked.status_code == 202, asked.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = await dev.client.get(f"{API}/me/exports/{asked.json()['id']}",
+                                     headers=bearer(tokens))
+        if shown.json()["status"] == "ready":
+            body: dict[str, Any] = shown.json()
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError("the export never became ready")
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = WITHIN) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -159,6 +173,8 @@ async def test_a_member_deletes_the_account_and_everything_goes(dev: Dev) -> Non
     user_id = (await dev.client.get(f"{API}/me", headers=bearer(tokens))).json()["id"]
     image = await ready_image(dev, tokens)
     assert (await dev.client.get(image["url"])).status_code == 200
+    export = await ready_export(dev, tokens)
+    assert (await dev.client.get(export["url"])).status_code == 200
     code = (await dev.client.post(f"{API}/transfer-codes", headers=bearer(tokens))).json()["code"]
     realtime = (await dev.client.post(f"{API}/realtime/token", headers=bearer(tokens))).json()
 
@@ -182,10 +198,11 @@ async def test_a_member_deletes_the_account_and_everything_goes(dev: Dev) -> Non
 
     assert (await dev.client.get(f"{API}/me", headers=bearer(tokens))).status_code == 401
 
-    async def object_gone() -> bool:
-        return (await dev.client.get(image["url"])).status_code == 404
+    async def objects_gone() -> bool:
+        return ((await dev.client.get(image["url"])).status_code
+                == (await dev.client.get(export["url"])).status_code == 404)
 
-    assert await eventually(object_gone)
+    assert await eventually(objects_gone)
     redeemed = await dev.client.post(f"{API}/transfer-codes/redeem", json={
         "code": code, "device_id": device_id(), "platform": "ios"})
     assert error_code(redeemed) == "invalid_transfer_code", redeemed.text
