@@ -101,7 +101,8 @@ class DeleteAccount:
 
     async def __call__(self, caller: Principal, password: str | None, client_ip: str) -> None:
         user = caller.user
-        if not user.is_guest:
+        # Apple and Google members have no password: like a guest, the bearer is enough.
+        if not user.is_guest and user.has_password:
             if not password:
                 raise PasswordRequired()
             if user.email is None:

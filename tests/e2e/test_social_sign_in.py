@@ -354,3 +354,18 @@ async def test_bad_bodies_are_422(stack: Stack) -> None:
         assert response.status_code in (400, 422), (body, response.text)
     garbage = await sign_in(stack.client, "google", "a.b.c")
     assert (garbage.status_code, error_code(garbage)) == (401, "invalid_token")
+
+
+async def test_a_member_without_a_password_can_delete_the_account(
+    stack: Stack, apple: FakeIssuer
+) -> None:
+    sub = subject()
+    first = await apple_sign_in(stack, apple, sub, RELAY)
+    gone = await stack.client.request("DELETE", f"{API}/me",
+                                      headers=bearer(first.json()["tokens"]))
+    assert gone.status_code == 202, gone.text
+    assert await count(stack, identities) == 0
+    # The same Apple account later is a new member.
+    again = await apple_sign_in(stack, apple, sub, RELAY)
+    assert again.status_code == 200, again.text
+    assert again.json()["user"]["id"] != first.json()["user"]["id"]
