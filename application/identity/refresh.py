@@ -3,7 +3,7 @@ from datetime import datetime
 from application.auth.policy import AuthPolicy
 from application.auth.tokens import Authenticated, TokenFactory
 from application.ports.clock import Clock
-from application.ports.messaging import AuthCache
+from application.ports.messaging import SessionEvents
 from application.ports.sessions import RefreshLedger
 from domain.devices.model import validate_device_id
 from domain.sessions.model import InvalidRefreshToken
@@ -23,10 +23,10 @@ class RefreshSession:
         tokens: TokenFactory,
         policy: AuthPolicy,
         clock: Clock,
-        auth_cache: AuthCache,
+        session_events: SessionEvents,
     ) -> None:
         self._ledger, self._tokens, self._policy = ledger, tokens, policy
-        self._clock, self._auth_cache = clock, auth_cache
+        self._clock, self._session_events = clock, session_events
 
     async def __call__(self, refresh_token: str, device_id: str) -> Authenticated:
         device_id = validate_device_id(device_id)
@@ -66,7 +66,8 @@ class RefreshSession:
         except InvalidRefreshToken:
             if was_active and not family.active:
                 await self._ledger.record(family, generation)
-                await self._auth_cache.forget_user(family.user_id)
+                # A replay ended the family: that device's sockets close on every node too.
+                await self._session_events.sessions_ended(family.user_id, family.device_id)
             raise
         user.ensure_active()
         if family.generation != generation:

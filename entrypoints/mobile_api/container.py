@@ -104,7 +104,7 @@ class MobileContainer(containers.DeclarativeContainer):
         MergeGuest, uow_factory, identity, tokens, policy, clock, session_events)
     login = providers.Singleton(Login, uow_factory, identity, tokens, policy, clock)
     refresh_session = providers.Singleton(
-        RefreshSession, infrastructure.refresh_ledger, tokens, policy, clock, authenticator)
+        RefreshSession, infrastructure.refresh_ledger, tokens, policy, clock, session_events)
     logout = providers.Singleton(Logout, uow_factory, clock, session_events)
     update_profile = providers.Singleton(UpdateProfile, uow_factory, authenticator)
     list_devices = providers.Singleton(ListDevices, uow_factory)

@@ -353,3 +353,27 @@ async def test_a_gateway_refetches_the_jwks_when_its_bus_subscription_comes_back
             bus.up = True
 
             assert await closed_with(doomed, within=5.0) == 1008
+
+
+async def test_a_replayed_refresh_token_ends_the_family_and_closes_that_device_s_sockets(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+    await upgrade_database(url)
+    async with running_stack(tmp_path / "data", url, reuse_interval_seconds=0.2) as replaying:
+        phone = device_id()
+        guest = await new_guest(replaying.client, phone)
+        async with gateway_beside(replaying) as gateway:
+            socket = await connect(
+                f"{gateway}?token={await connection_token(replaying, guest['tokens'])}")
+            stolen = guest["tokens"]["refresh_token"]
+            rotated = await replaying.client.post(f"{API}/sessions/refresh", json={
+                "refresh_token": stolen, "device_id": phone})
+            assert rotated.status_code == 200, rotated.text
+            await asyncio.sleep(0.3)  # past the reuse interval: a replay, not a race
+
+            replay = await replaying.client.post(f"{API}/sessions/refresh", json={
+                "refresh_token": stolen, "device_id": phone})
+
+            assert replay.status_code == 401
+            assert await closed_with(socket) == 1008
