@@ -52,3 +52,15 @@ class RevokeKey:
         await self._store.save(ring)
         await self._bus.publish(KEYS_CHANNEL, {"type": "key.revoked", "kid": key.kid})
         return key
+
+
+class RevokeAndReplace:
+    """`atelier keys revoke`: the revocation, then as far a rotation as the timing allows,
+    so a revoked signing key is replaced at once and tokens keep being issued."""
+
+    def __init__(self, revoke: RevokeKey, rotate: RotateKeys) -> None:
+        self._revoke, self._rotate = revoke, rotate
+
+    async def __call__(self, kid: str) -> tuple[SigningKey, list[str]]:
+        key = await self._revoke(kid)
+        return key, await self._rotate()

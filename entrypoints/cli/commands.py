@@ -127,8 +127,10 @@ async def keys_revoke(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
 
     async with use_case(await _resolved(), "revoke_key") as revoke:
-        key = await revoke(args.kid)
+        key, moves = await revoke(args.kid)
     print(f"revoked {key.kid}")
+    for move in moves:
+        print(move)
     return 0
 
 

@@ -8,7 +8,7 @@ from dependency_injector import containers, providers
 
 from application.admin.local_admins import CreateLocalAdmin
 from application.guests.purge_guests import PurgeGuests
-from application.keys.manage_keys import ListKeys, RevokeKey
+from application.keys.manage_keys import ListKeys, RevokeAndReplace, RevokeKey
 from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
@@ -23,7 +23,9 @@ class CliContainer(containers.DeclarativeContainer):
     list_keys = providers.Singleton(ListKeys, infrastructure.key_store)
     # With Redis, every gateway hears of the revocation at once and closes its sockets.
     revoke_key = providers.Singleton(
-        RevokeKey, infrastructure.key_store, clock, infrastructure.bus)
+        RevokeAndReplace,
+        providers.Singleton(RevokeKey, infrastructure.key_store, clock, infrastructure.bus),
+        rotate_keys)
     purge_guests = providers.Singleton(
         PurgeGuests, uow_factory, infrastructure.object_store, infrastructure.policy, clock)
     create_local_admin = providers.Singleton(
