@@ -369,3 +369,16 @@ async def test_a_member_without_a_password_can_delete_the_account(
     again = await apple_sign_in(stack, apple, sub, RELAY)
     assert again.status_code == 200, again.text
     assert again.json()["user"]["id"] != first.json()["user"]["id"]
+
+
+async def test_the_openapi_document_lists_the_routes_and_their_errors(stack: Stack) -> None:
+    paths = (await stack.client.get(f"{API}/schema/openapi.json")).json()["paths"]
+    expected = {
+        ("/v1/api/sessions/apple", "post"): {"401", "403", "404", "409", "422", "429"},
+        ("/v1/api/sessions/google", "post"): {"401", "403", "404", "409", "422", "429"},
+        ("/v1/api/me/identities", "post"): {"401", "403", "404", "409", "422", "429"},
+        ("/v1/api/me/identities", "get"): {"401", "429"},
+        ("/v1/api/me/identities/{provider}", "delete"): {"401", "404", "409", "429"},
+    }
+    for (path, method), statuses in expected.items():
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
