@@ -95,6 +95,9 @@ resource "aws_iam_role" "task" {
 
 locals {
   images_objects = "${var.images_bucket_arn}/images/*"
+  # Data exports: zips the worker builds, the API links to (presigned) and deletes with
+  # the account.
+  export_objects = "${var.images_bucket_arn}/exports/*"
 
   task_policies = {
     "mobile-api"   = data.aws_iam_policy_document.task_mobile_api.json
@@ -119,6 +122,12 @@ data "aws_iam_policy_document" "task_mobile_api" {
     sid       = "Images"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [local.images_objects]
+  }
+
+  statement {
+    sid       = "Exports"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = [local.export_objects]
   }
 
   statement {
@@ -239,6 +248,12 @@ data "aws_iam_policy_document" "task_worker" {
     sid       = "StoreImages"
     actions   = ["s3:PutObject", "s3:GetObject"]
     resources = [local.images_objects]
+  }
+
+  statement {
+    sid       = "BuildExports"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    resources = [local.export_objects]
   }
 
   statement {
