@@ -322,3 +322,32 @@ async def test_a_disabled_account_is_told_only_to_the_right_password(stack: Stac
     assert (wrong.status_code, error_code(wrong)) == (401, "invalid_credentials")
     right = await login(stack.client, email, PASSWORD, device_id())
     assert (right.status_code, error_code(right)) == (403, "account_disabled")
+
+
+# Two API nodes (PostgreSQL, Redis): the reset on one ends the sessions the other cached.
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_reset_on_one_node_ends_the_sessions_another_node_cached(
+    tmp_path: Any, postgres_url: str, pg_engine: Any, redis_url: str,
+) -> None:
+    from tests.support.stack import running_stack
+
+    shared: dict[str, Any] = {
+        "keystore": "file", "redis_url": redis_url, "auth_cache_seconds": 300,
+        "rate_limit_sessions_per_minute": 10_000,
+        "realtime_bus_prefix": f"atelier:l1:{secrets.token_hex(4)}:"}
+    async with running_stack(tmp_path / "data", postgres_url, **shared) as first:
+        email = fresh_email()
+        tablet = await member(first, email)
+        async with running_stack(tmp_path / "data", postgres_url, **shared) as second:
+            assert await me(second, tablet) == 200  # now cached on the second node for 300 s
+            await request_reset(first, email)
+            done = await confirm_reset(first.client, email,
+                                       await mailed_code(first, email, "reset"))
+            assert done.status_code == 200, done.text
+            for _ in range(40):
+                if await me(second, tablet) == 401:
+                    break
+                await asyncio.sleep(0.05)
+            assert await me(second, tablet) == 401
