@@ -242,3 +242,16 @@ async def test_twenty_concurrent_requests_create_one_export(make_stack: StackFac
 def _same_moment(a: str, b: str) -> bool:
     return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(
         b.replace("Z", "+00:00"))
+
+
+async def test_the_schema_documents_the_export_routes_and_their_errors(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack() as stack:
+        paths = (await stack.client.get(f"{API}/schema/openapi.json")).json()["paths"]
+    create = paths[f"{API}/me/exports"]["post"]
+    show = paths[f"{API}/me/exports/{{export_id}}"]["get"]
+    assert {"202", "401", "409", "422", "429"} <= create["responses"].keys()
+    assert "export_in_progress" in create["description"]
+    assert {"200", "401", "404", "429"} <= show["responses"].keys()
+    assert "export_not_found" in show["description"] and "export_expired" in show["description"]
