@@ -12,7 +12,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +218,11 @@ async def test_another_users_export_is_not_found(dev: Dev) -> None:
     assert anonymous.status_code == 401
     # Once ready, another may be asked for.
     assert (await dev.client.post(f"{API}/me/exports", headers=bearer(owner))).status_code == 202
+    # After its week, the export is gone for its owner too.
+    await dev.execute(update(exports).where(exports.c.id == asked.json()["id"])
+                      .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expired = await dev.client.get(path, headers=bearer(owner))
+    assert expired.status_code == 404 and error_code(expired) == "export_expired"
 
 
 async def test_twenty_concurrent_requests_create_one_export(make_stack: StackFactory) -> None:
