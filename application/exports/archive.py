@@ -56,10 +56,18 @@ def image_record(job: ImageJob, file: str | None) -> dict[str, Any]:
 
 
 async def build_archive(
-    store: ObjectStore, user: User, devices: list[Device], images: list[ImageJob]
+    store: ObjectStore, user: User, devices: list[Device], images: list[ImageJob],
+    stamped: datetime,
 ) -> bytes:
-    """The zip's bytes. A ready image whose object is missing is listed with no file."""
+    """The zip's bytes, every entry dated `stamped` (the same export built twice is the same
+    zip). A ready image whose object is missing is listed with no file."""
     records = []
+
+    def named(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=stamped.utctimetuple()[:6])
+        info.compress_type = compress_type
+        return info
+
     with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_UP_TO) as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for job in images:
@@ -70,10 +78,10 @@ async def build_archive(
                         file = None
                     else:
                         # PNGs are compressed already.
-                        archive.writestr(file, picture, compress_type=zipfile.ZIP_STORED)
+                        archive.writestr(named(file, zipfile.ZIP_STORED), picture)
                 records.append(image_record(job, file))
-            archive.writestr("profile.json", _json(profile_record(user)))
-            archive.writestr("devices.json", _json([device_record(d) for d in devices]))
-            archive.writestr("images.json", _json(records))
+            archive.writestr(named("profile.json"), _json(profile_record(user)))
+            archive.writestr(named("devices.json"), _json([device_record(d) for d in devices]))
+            archive.writestr(named("images.json"), _json(records))
         spool.seek(0)
         return spool.read()

@@ -48,7 +48,8 @@ class BuildExport:
             devices = await uow.devices.for_user(user.id)
             await uow.commit()
         images = await self._images_of(user.id)
-        archive = await build_archive(self._store, user, devices, images)
+        archive = await build_archive(
+            self._store, user, devices, images, export.created_at)
         key = export_key_for(user.id, export_id)
         await self._store.put(key, archive, "application/zip")
         async with self._uow_factory() as uow:

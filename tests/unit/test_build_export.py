@@ -1,5 +1,6 @@
 """The export job on the memory adapters: what a late, repeated or stale delivery does."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.object_store import InMemoryObjectStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from application.exports.build_export import GIVE_UP_AFTER, BuildExport
+from application.exports.build_export import EXPORT_READY_EMAIL, GIVE_UP_AFTER, BuildExport
 from application.exports.request_export import RequestExport
 from domain.exports.model import ExportInProgress, ExportStatus, export_key_for
 from domain.users.model import User
@@ -85,3 +86,31 @@ async def test_an_export_never_built_within_a_day_fails_and_frees_the_user() -> 
     assert await world.status(export.id) is ExportStatus.FAILED
     assert world.store.objects == {}
     assert (await world.request(user.id)).status is ExportStatus.QUEUED
+
+
+async def test_two_deliveries_of_one_build_write_the_same_zip_and_one_email() -> None:
+    """At-least-once: two relays may deliver the same job at once (or again after a crash
+    mid-build); both build the same bytes under the same key, and one e-mail is queued."""
+    world = World()
+    user = User.new_member("u1", "someone@example.com", "sub-1", T0)
+    user.email_confirmed = True
+    async with world.uow() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    export = await world.request(user.id)
+    written: list[bytes] = []
+    real_put = world.store.put
+
+    async def recording_put(key: str, data: bytes, content_type: str) -> None:
+        written.append(data)
+        await asyncio.sleep(0.01)  # let the other delivery catch up
+        await real_put(key, data, content_type)
+
+    world.store.put = recording_put  # type: ignore[method-assign]
+    await asyncio.gather(world.build({"export_id": export.id}),
+                         world.build({"export_id": export.id}))
+    assert len(written) == 2 and written[0] == written[1]
+    assert await world.status(export.id) is ExportStatus.READY
+    async with world.uow() as uow:
+        mails = await uow.outbox.claim(frozenset({EXPORT_READY_EMAIL}), 10)
+    assert [m.payload["email"] for m in mails] == ["someone@example.com"]
