@@ -64,3 +64,31 @@ async def test_concurrent_first_sign_ins_make_one_user(
         assert statuses(answers) == [200] * BURST, refused
         assert len({a.json()["user"]["id"] for a in answers}) == 1
         assert (await count(stack, users), await count(stack, identities)) == (1, 1)
+
+
+async def test_concurrent_unlinks_never_remove_the_last_way_in(
+    make_any_stack: StackFactory, issuers: tuple[FakeIssuer, FakeIssuer]
+) -> None:
+    apple, google = issuers
+    async with make_any_stack(**provider_settings(apple, google)) as stack:
+        first = await stack.client.post(f"{API}/sessions/google", json={
+            "id_token": google.google(secrets.token_hex(12)), "device_id": device_id(),
+            "platform": "android"})
+        assert first.status_code == 200, first.text
+        headers = {"Authorization": f"Bearer {first.json()['tokens']['access_token']}"}
+        nonce = secrets.token_urlsafe(16)
+        linked = await stack.client.post(f"{API}/me/identities", headers=headers, json={
+            "provider": "apple", "id_token": apple.apple(secrets.token_hex(12), nonce),
+            "nonce": nonce})
+        assert linked.status_code == 200, linked.text
+
+        async def unlink(client: httpx.AsyncClient, n: int) -> httpx.Response:
+            provider = ("apple", "google")[n % 2]
+            return await client.delete(f"{API}/me/identities/{provider}", headers=headers)
+
+        async with crowd(stack.base_url, BURST) as clients:
+            answers = await at_once(clients, unlink)
+        assert statuses(answers).count(204) == 1, [a.text for a in answers]
+        assert {a.json()["error"]["code"] for a in answers if a.status_code != 204} <= {
+            "last_sign_in_method", "not_found"}
+        assert await count(stack, identities) == 1
