@@ -260,3 +260,13 @@ async def test_the_schema_documents_the_export_routes_and_their_errors(
     assert "export_in_progress" in create["description"]
     assert {"200", "401", "404", "429"} <= show["responses"].keys()
     assert "export_not_found" in show["description"] and "export_expired" in show["description"]
+
+
+async def test_asking_again_and_again_is_rate_limited(make_stack: StackFactory) -> None:
+    async with make_stack(rate_limit_sessions_per_minute=2) as stack:
+        guest = (await stack.client.post(f"{API}/guests", json={
+            "device_id": device_id(), "platform": "ios"})).json()
+        answers = [await stack.client.post(f"{API}/me/exports", headers=bearer(guest["tokens"]))
+                   for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 409, 429]
+    assert error_code(answers[2]) == "too_many_requests" and answers[2].headers["Retry-After"]
