@@ -22,118 +22,232 @@ def _env(name: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ATELIER_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ATELIER_", extra="ignore", populate_by_name=True,
+        use_attribute_docstrings=True)
 
     # where things are
     data_dir: Path = Path(".atelier")
+    """Folder of the embedded default's state: SQLite database, signing keys (0600), objects,
+    the local queue, the mailbox of sent e-mail. Made private (0700/0600) on start."""
     database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    """SQLAlchemy URL of the database (`postgresql+asyncpg://...` in production). Unset: a
+    SQLite file in the data folder."""
     redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+    """Redis for the realtime bus and the rate limits shared by every node. Unset: both in
+    memory, one process only."""
     openai_api_key: str | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    """OpenAI API key; when set (and `image_generator` is unset) images come from OpenAI."""
     aws_region: str = Field(default="us-east-1", validation_alias=_env("AWS_REGION"))
+    """AWS region of every AWS client."""
     aws_endpoint_url: str | None = Field(default=None, validation_alias=_env("AWS_ENDPOINT_URL"))
+    """Endpoint for every AWS client (a local emulator in tests). Unset: the real AWS endpoints."""
     issuer: str = "http://127.0.0.1:8000"
+    """`iss` of every token this service signs; also the base of the JWKS URL when `public_url`
+    is unset."""
     public_url: str | None = None
+    """The address phones reach the service at (for the JWKS and signed download links)."""
     realtime_url: str | None = None
+    """The WebSocket URL handed out with connection tokens. Unset: `/v1/realtime` on the host the
+    request came to."""
 
     # identity
     identity_provider: Literal["local", "cognito"] = "local"
+    """Where members' passwords live: `local` (this database, argon2id) or `cognito` (the user
+    pool)."""
     cognito_user_pool_id: str | None = None
+    """The Cognito user pool (identity provider `cognito`, and the admins' pool)."""
     cognito_client_id: str | None = None
+    """The app client the mobile API signs members in with."""
     cognito_client_secret: str | None = None
+    """That app client's secret, if it has one."""
     password_hash_memory_kib: int = 65536
+    """argon2id memory cost (KiB) of the local identity provider and local admins."""
     password_hash_time_cost: int = 3
+    """argon2id time cost (passes)."""
 
     # signing keys
     keystore: Literal["file", "memory", "secretsmanager"] = "file"
+    """Where the Ed25519 signing keys (private halves included) are kept: `file` (data folder,
+    0600), `secretsmanager`, or `memory` (tests)."""
     keystore_secret_id: str = "atelier/signing-keys"
+    """The Secrets Manager secret holding the signing keys (keystore `secretsmanager`)."""
     key_refresh_seconds: float = 10.0
+    """How often each node re-reads the signing keys (a node that missed a revocation notice
+    converges within this)."""
     jwks_max_age_seconds: int = 300
+    """`Cache-Control: max-age` of the JWKS; rotation waits for it before a new key signs."""
     key_margin_seconds: int = 300
+    """Extra time added to every rotation wait, for clocks and caches."""
     key_rotate_every_days: float = 7.0
+    """How often `atelier keys rotate` moves to a new signing key."""
     token_leeway_seconds: int = 60
+    """Clock skew allowed when checking `exp`/`iat` of access tokens."""
 
     # lifetimes
     access_token_ttl_seconds: int = 3600
+    """Lifetime of access and ID tokens; a token claiming a longer lifetime is refused."""
     connection_token_ttl_seconds: int = 60
+    """Lifetime of the realtime connection tokens; a longer one is refused."""
     refresh_token_ttl_days: float = 30.0
+    """Lifetime of a refresh-token family from its login (not sliding)."""
     reuse_interval_seconds: float = 10.0
+    """Window in which racing refreshes with one token converge; a replay after it ends the
+    family."""
     transfer_code_ttl_seconds: int = 86400
+    """Lifetime of a transfer code."""
     guest_inactivity_days: float = 90.0
-    lockout_threshold: int = 5  # failures in a row per account and client address
-    lockout_account_threshold: int = 50  # per account, from every address together
+    """A guest idle this long is deleted by `atelier guests purge` (unless a transfer code is
+    open)."""
+    lockout_threshold: int = 5
+    """Failed password checks in a row, per account and client address, before the growing lock-
+    out delays start."""
+    lockout_account_threshold: int = 50
+    """Failed password checks per account from every address together before the account locks
+    everywhere (signed-in sessions keep working)."""
     lockout_base_seconds: float = 30.0
+    """First lock-out delay; it doubles with each further failure."""
     auth_cache_seconds: float = 5.0
+    """How long a node trusts a session it has checked before looking at the database again
+    (revocations reach it at once over the bus)."""
 
     # per-IP rate limits (per minute unless named otherwise)
     rate_limit_default_per_minute: int = 300
+    """Requests per minute per client address on every route without a stricter limit."""
     rate_limit_guests_per_minute: int = 30
+    """Guest creations per minute per client address."""
     rate_limit_sessions_per_minute: int = 10
+    """Password log-ins (and other account routes) per minute per client address."""
     rate_limit_redeem_per_minute: int = 10
+    """Transfer-code redeem attempts per minute per client address."""
     rate_limit_redeem_global_per_hour: int = 1000
+    """Transfer-code redeem attempts per hour across every address."""
     trusted_proxy_hops: int = 0
+    """How many proxies in front of the service append to `X-Forwarded-For` (CloudFront and the
+    ALB: 2). 0: the socket's peer is the client."""
 
     # mail
     ses_sender: str | None = None
+    """The verified SES address mail is sent from. Unset: mail is written to the data folder's
+    mailbox and the log."""
 
     # images: storage, queue, generator (unset: files, a local durable queue, Pillow)
     s3_bucket: str | None = None
+    """The S3 bucket for images and exports. Unset: files in the data folder with signed links."""
     sqs_queue_url: str | None = None
-    sqs_dlq_url: str | None = None  # default: the queue's redrive policy target
-    image_generator: Literal["local", "openai"] | None = None  # default: openai with a key
+    """The SQS queue of image jobs. Unset: a durable local queue in the data folder."""
+    sqs_dlq_url: str | None = None
+    """The dead-letter queue. Unset: the queue's redrive policy target."""
+    image_generator: Literal["local", "openai"] | None = None
+    """`local` (Pillow, offline, deterministic) or `openai`. Unset: `openai` when an API key is
+    set, else `local`."""
     openai_base_url: str = "https://api.openai.com"
+    """Base URL of the OpenAI images API."""
     openai_timeout_seconds: float = 120.0
+    """Timeout of one OpenAI generation request."""
     local_generator_delay_seconds: float = 0.0
+    """Artificial delay of the local generator (to watch the pipeline work)."""
     image_quota_guest_per_day: int = 10
+    """Images a guest may request per day."""
     image_quota_member_per_day: int = 50
+    """Images a member may request per day."""
     image_url_ttl_seconds: int = 300
+    """Lifetime of an image's (or export's) download link."""
     job_visibility_timeout_seconds: float = 60.0
-    job_max_receives: int = 5  # SQS: the redrive policy's maxReceiveCount
+    """How long a received job stays invisible to other workers (extended while a generation
+    runs)."""
+    job_max_receives: int = 5
+    """Receives before a job goes to the dead-letter queue (SQS: the redrive policy's
+    maxReceiveCount)."""
     job_retry_base_seconds: float = 2.0
+    """First back-off after a retryable generation failure; it doubles."""
     job_retry_cap_seconds: float = 300.0
+    """Longest back-off between retries."""
     worker_concurrency: int = 4
+    """Generations one worker runs at once."""
     worker_wait_seconds: float = 20.0
+    """Long-poll wait of one receive."""
     outbox_poll_seconds: float = 1.0
+    """How often the outbox relay looks for undelivered messages when nothing woke it."""
 
     # sign-up screening (Cognito pre sign-up trigger, and the local provider's hook)
-    blocked_email_domains: str = ""  # comma-separated, e.g. "mailinator.com,yopmail.com"
+    blocked_email_domains: str = ""
+    """Comma-separated e-mail domains refused at sign-up (e.g. `mailinator.com,yopmail.com`)."""
 
     # Sign in with Apple and Google (a provider without client ids is off)
-    apple_client_ids: str | None = None  # comma-separated: the app's bundle id, services ids
+    apple_client_ids: str | None = None
+    """Comma-separated client ids (bundle id, services ids) Sign in with Apple tokens must be
+    for. Unset: Apple sign-in is off."""
     apple_issuer: str = "https://appleid.apple.com"
+    """The `iss` of Apple's ID tokens."""
     apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
-    google_client_ids: str | None = None  # comma-separated OAuth client ids (iOS, Android, web)
-    google_issuers: str = "https://accounts.google.com,accounts.google.com"  # comma-separated
+    """Apple's public keys."""
+    google_client_ids: str | None = None
+    """Comma-separated OAuth client ids (iOS, Android, web) Google ID tokens must be for. Unset:
+    Google sign-in is off."""
+    google_issuers: str = "https://accounts.google.com,accounts.google.com"
+    """Comma-separated accepted `iss` values of Google's ID tokens."""
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    """Google's public keys."""
     social_token_leeway_seconds: float = 60.0
+    """Clock skew allowed on Apple and Google ID tokens."""
 
     # admin API (`/v1/api/admin`)
-    admin_allowed_cidrs: str = "127.0.0.0/8,::1/128"  # comma-separated
+    admin_allowed_cidrs: str = "127.0.0.0/8,::1/128"
+    """Comma-separated networks allowed to reach the admin API (health checks excepted)."""
     admin_auth: Literal["local", "cognito"] = "local"
+    """How admins sign in: `local` (admins made with `atelier admin create`) or `cognito` (the
+    user pool's `admins` group)."""
     admin_token_ttl_seconds: int = 900
+    """Lifetime of a local admin's token."""
     admin_group: str = "admins"
-    admin_cognito_client_ids: str | None = None  # comma-separated; default cognito_client_id
-    admin_cognito_issuer: str | None = None  # default: the user pool's AWS issuer
-    admin_cognito_jwks_url: str | None = None  # default: <issuer>/.well-known/jwks.json
+    """The Cognito group whose members are admins."""
+    admin_cognito_client_ids: str | None = None
+    """Comma-separated app clients admin tokens may come from. Unset: `cognito_client_id`."""
+    admin_cognito_issuer: str | None = None
+    """Expected `iss` of admin tokens. Unset: the user pool's AWS issuer."""
+    admin_cognito_jwks_url: str | None = None
+    """Where admin tokens' keys are fetched. Unset: `<issuer>/.well-known/jwks.json`."""
 
     # edge gateway (`/v1/realtime`)
-    jwks_url: str | None = None  # default: <public_url or issuer>/.well-known/jwks.json
+    jwks_url: str | None = None
+    """The JWKS the gateway verifies connection tokens with. Unset: `<public_url or
+    issuer>/.well-known/jwks.json`."""
     jwks_refetch_cooldown_seconds: float = 30.0
+    """Least time between two JWKS fetches caused by unknown kids (a flood of random kids cannot
+    stampede the origin)."""
     jwks_timeout_seconds: float = 5.0
+    """Timeout of one JWKS fetch."""
     jwks_max_bytes: int = 65536
+    """Largest JWKS document accepted."""
     gateway_token_leeway_seconds: float = 5.0
+    """Clock skew allowed on connection tokens."""
     gateway_max_connections: int = 20000
+    """Sockets one gateway node holds; past it handshakes get 503."""
     gateway_handshakes_per_second: float = 500.0
+    """Handshake rate one node admits (token bucket); past it 503 with Retry-After."""
     gateway_handshake_burst: int = 1000
+    """Burst size of that bucket."""
     gateway_send_queue_size: int = 64
+    """Messages queued for one socket before it is cut off as a slow consumer."""
     gateway_max_inbound_bytes: int = 4096
+    """Largest frame a client may send (also the server's WebSocket size limit)."""
     gateway_ping_interval_seconds: float = 20.0
+    """Keep-alive ping interval."""
     gateway_ping_timeout_seconds: float = 20.0
+    """A socket that does not answer a ping within this is closed."""
     gateway_max_connection_age_seconds: float = 3600.0
-    gateway_max_sockets_per_token: int = 5  # open sockets per connection token (its jti)
-    gateway_max_sockets_per_ip: int = 200  # open sockets per client address
+    """A socket is closed (1000) after this age; the client reconnects with a fresh token."""
+    gateway_max_sockets_per_token: int = 5
+    """Sockets one connection token (its `jti`) may open."""
+    gateway_max_sockets_per_ip: int = 200
+    """Sockets one client address may hold on one node."""
     gateway_bus_backoff_seconds: float = 0.5
+    """First wait before resubscribing to a lost bus; it doubles."""
     gateway_bus_max_backoff_seconds: float = 10.0
-    realtime_bus_prefix: str = "atelier:rt:"  # Redis channel prefix; isolates environments
+    """Longest wait between resubscriptions."""
+    realtime_bus_prefix: str = "atelier:rt:"
+    """Redis channel prefix of the realtime bus; isolates environments sharing a Redis."""
 
     def auth_policy(self) -> AuthPolicy:
         return AuthPolicy(
