@@ -1,4 +1,5 @@
-"""The export's zip: profile.json, devices.json, images.json and images/<id>.png."""
+"""The export's zip: profile.json, devices.json, sign_ins.json, images.json and
+images/<id>.png."""
 
 import json
 import tempfile
@@ -9,6 +10,7 @@ from typing import Any
 from application.ports.images import ObjectStore
 from domain.devices.model import Device
 from domain.images.model import ImageJob, ImageStatus
+from domain.users.identities import LinkedIdentity
 from domain.users.model import User
 
 # The archive is assembled in a temporary file that spills to disk past this size, one
@@ -41,6 +43,11 @@ def device_record(device: Device) -> dict[str, Any]:
     }
 
 
+def sign_in_record(identity: LinkedIdentity) -> dict[str, Any]:
+    return {"provider": identity.provider.value, "email": identity.email,
+            "linked_at": _when(identity.created_at)}
+
+
 def image_file(job: ImageJob) -> str | None:
     """The picture's name inside the zip, for images that have one."""
     return f"images/{job.id}.png" if job.status is ImageStatus.READY and job.object_key else None
@@ -56,8 +63,8 @@ def image_record(job: ImageJob, file: str | None) -> dict[str, Any]:
 
 
 async def build_archive(
-    store: ObjectStore, user: User, devices: list[Device], images: list[ImageJob],
-    stamped: datetime,
+    store: ObjectStore, user: User, devices: list[Device], sign_ins: list[LinkedIdentity],
+    images: list[ImageJob], stamped: datetime,
 ) -> bytes:
     """The zip's bytes, every entry dated `stamped` (the same export built twice is the same
     zip). A ready image whose object is missing is listed with no file."""
@@ -82,6 +89,7 @@ async def build_archive(
                 records.append(image_record(job, file))
             archive.writestr(named("profile.json"), _json(profile_record(user)))
             archive.writestr(named("devices.json"), _json([device_record(d) for d in devices]))
+            archive.writestr(named("sign_ins.json"), _json([sign_in_record(i) for i in sign_ins]))
             archive.writestr(named("images.json"), _json(records))
         spool.seek(0)
         return spool.read()

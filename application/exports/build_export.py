@@ -46,10 +46,11 @@ class BuildExport:
             export.start()
             await uow.exports.update(export)
             devices = await uow.devices.for_user(user.id)
+            sign_ins = await uow.identities.for_user(user.id)
             await uow.commit()
         images = await self._images_of(user.id)
         archive = await build_archive(
-            self._store, user, devices, images, export.created_at)
+            self._store, user, devices, sign_ins, images, export.created_at)
         key = export_key_for(user.id, export_id)
         await self._store.put(key, archive, "application/zip")
         async with self._uow_factory() as uow:

@@ -154,13 +154,14 @@ async def test_export_holds_profile_devices_images_and_pictures(dev: Dev) -> Non
 
     archive = zipfile.ZipFile(io.BytesIO(await download(dev, ready["url"])))
     assert sorted(archive.namelist()) == sorted(
-        ["profile.json", "devices.json", "images.json",
+        ["profile.json", "devices.json", "sign_ins.json", "images.json",
          *(f"images/{image['id']}.png" for image in images)])
     profile = entry(archive, "profile.json")
     assert profile["id"] == me["id"] and profile["email"] == address
     assert profile["kind"] == "member" and profile["created_at"]
     assert "notify_by_email" in profile["preferences"]
     assert [d["device_id"] for d in entry(archive, "devices.json")] == [phone]
+    assert entry(archive, "sign_ins.json") == []  # no Apple or Google sign-in linked
     listed = {record["id"]: record for record in entry(archive, "images.json")}
     assert listed.keys() == {image["id"] for image in images}
     for image in images:

@@ -1,6 +1,9 @@
 """The export job on the memory adapters: what a late, repeated or stale delivery does."""
 
 import asyncio
+import io
+import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from application.exports.build_export import EXPORT_READY_EMAIL, GIVE_UP_AFTER, BuildExport
 from application.exports.request_export import RequestExport
 from domain.exports.model import ExportInProgress, ExportStatus, export_key_for
+from domain.users.identities import LinkedIdentity, Provider
 from domain.users.model import User
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -114,3 +118,19 @@ async def test_two_deliveries_of_one_build_write_the_same_zip_and_one_email() ->
     async with world.uow() as uow:
         mails = await uow.outbox.claim(frozenset({EXPORT_READY_EMAIL}), 10)
     assert [m.payload["email"] for m in mails] == ["someone@example.com"]
+
+
+async def test_linked_sign_ins_are_in_the_zip() -> None:
+    world = World()
+    user = await world.guest()
+    async with world.uow() as uow:
+        await uow.identities.add(LinkedIdentity(
+            user_id=user.id, provider=Provider.APPLE, subject="apple-sub",
+            email="x@privaterelay.appleid.com", created_at=T0))
+        await uow.commit()
+    export = await world.request(user.id)
+    await world.build({"export_id": export.id})
+    data, _ = world.store.objects[export_key_for(user.id, export.id)]
+    sign_ins = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("sign_ins.json"))
+    assert sign_ins == [{"provider": "apple", "email": "x@privaterelay.appleid.com",
+                         "linked_at": T0.isoformat()}]
