@@ -143,6 +143,24 @@ async def guests_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+async def maintenance_run(args: argparse.Namespace) -> int:
+    import sys
+
+    from entrypoints.cli.container import use_case
+
+    def progress(table: str, deleted: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{table}: {deleted} deleted", end="", file=sys.stderr, flush=True)
+
+    async with use_case(await _resolved(), "run_retention") as run_retention:
+        deleted: dict[str, int] = await run_retention(progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    for table, count in deleted.items():
+        print(f"{table}: {count} deleted")
+    return 0
+
+
 def _read_password(args: argparse.Namespace) -> str:
     import getpass
     import sys

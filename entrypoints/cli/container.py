@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from application.admin.local_admins import CreateLocalAdmin
 from application.guests.purge_guests import PurgeGuests
 from application.keys.manage_keys import ListKeys, RevokeAndReplace, RevokeKey
+from application.maintenance.retention import RunRetention
 from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
@@ -28,6 +29,7 @@ class CliContainer(containers.DeclarativeContainer):
         rotate_keys)
     purge_guests = providers.Singleton(
         PurgeGuests, uow_factory, infrastructure.object_store, infrastructure.policy, clock)
+    run_retention = providers.Singleton(RunRetention, infrastructure.retention_store, clock)
     create_local_admin = providers.Singleton(
         CreateLocalAdmin, uow_factory, infrastructure.password_hasher, clock)
 

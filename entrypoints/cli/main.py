@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     guests_sub = guests.add_subparsers(dest="guests_command", required=True)
     guests_sub.add_parser("purge", help="delete guests idle past the limit").set_defaults(
         run=commands.guests_purge)
+
+    maintenance = sub.add_parser("maintenance", help="housekeeping run on a schedule")
+    maintenance_sub = maintenance.add_subparsers(dest="maintenance_command", required=True)
+    maintenance_sub.add_parser(
+        "run", help="delete, in small batches, rows no rule needs any more").set_defaults(
+        run=commands.maintenance_run)
     return parser
 
 

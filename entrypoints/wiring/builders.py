@@ -20,6 +20,7 @@ from application.ports.identity import IdentityProvider
 from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
 from application.ports.messaging import Mailer, RealtimeBus
+from application.ports.retention import RetentionStore
 from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -162,6 +163,12 @@ def build_deletion_codes(engine: AsyncEngine) -> DeletionCodeStore:
     from adapters.sql.deletion_codes import SqlDeletionCodeStore
 
     return SqlDeletionCodeStore(engine)
+
+
+def build_retention_store(engine: AsyncEngine) -> RetentionStore:
+    from adapters.sql.retention import SqlAlchemyRetentionStore
+
+    return SqlAlchemyRetentionStore(engine)
 
 
 async def build_job_queue(settings: Settings, aws: AwsClients) -> AsyncIterator[JobQueue]:

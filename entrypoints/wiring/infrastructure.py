@@ -67,6 +67,9 @@ class Infrastructure(containers.DeclarativeContainer):
     # the public account-deletion page's e-mailed codes
     deletion_codes = providers.Singleton(builders.build_deletion_codes, engine)
 
+    # retention: batch deletes of rows no rule needs any more
+    retention_store = providers.Singleton(builders.build_retention_store, engine)
+
     # images
     object_store = providers.Resource(builders.build_object_store, settings, aws)
     signed_files = providers.Singleton(builders.signed_reader, object_store)
