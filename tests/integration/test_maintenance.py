@@ -1,0 +1,166 @@
+"""`atelier maintenance run`'s use case on SQLite and PostgreSQL, behind the real mobile API:
+exactly the old dead rows go, in batches; what a rule still reads stays and still works."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from adapters.sql.tables import (
+    deletion_codes,
+    local_codes,
+    login_attempts,
+    outbox,
+    refresh_families,
+    refresh_tokens,
+    transfer_codes,
+)
+from application.maintenance.retention import BATCH
+from domain.shared.clock import utcnow
+from domain.shared.ids import new_id
+from entrypoints.cli.container import use_case
+from tests.support.phone import API, bearer, device_id, error_code, new_guest, refresh
+from tests.support.stack import Stack, running_stack
+
+LOCKED = "locked@example.com"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_url")
+    else:
+        request.getfixturevalue("pg_engine")  # tables emptied after the test
+        url = request.getfixturevalue("postgres_url")
+    # No grace for a repeated refresh: the replay below must be read as reuse at once.
+    async with running_stack(tmp_path, url, reuse_interval_seconds=0) as running:
+        yield running
+
+
+async def count(stack: Stack, table: Any, *where: Any) -> int:
+    async with (await stack.engine()).connect() as connection:
+        found = await connection.scalar(select(func.count()).select_from(table).where(*where))
+    return int(found or 0)
+
+
+async def seed(stack: Stack, live_user: str, other_user: str) -> None:
+    """Rows of every kind: old and dead (to go), fresh or still live (to stay)."""
+    now = utcnow()
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    old = now - 2 * day
+    async with (await stack.engine()).begin() as db:
+        await db.execute(insert(outbox), [
+            *({"id": new_id(), "topic": "image.ready", "payload": "{}",
+               "created_at": old, "published_at": old} for _ in range(BATCH * 2 + 500)),
+            {"id": "fresh-delivered", "topic": "t", "payload": "{}", "created_at": now - hour,
+             "published_at": now - hour},
+            {"id": "old-undelivered", "topic": "t", "payload": "{}", "created_at": old,
+             "published_at": None},
+        ])
+        await db.execute(insert(login_attempts), [
+            {"email": "long-ago@example.com", "source": "*", "failures": 7,
+             "locked_until": old},
+            {"email": LOCKED, "source": "*", "failures": 60, "locked_until": now + hour},
+            {"email": "recent@example.com", "source": "*", "failures": 9,
+             "locked_until": now - hour},
+            {"email": "counting@example.com", "source": "*", "failures": 2,
+             "locked_until": None},
+        ])
+        await db.execute(insert(transfer_codes), [
+            {"hash": "used-old", "user_id": live_user, "created_at": old - day,
+             "expires_at": now + day, "used_at": old, "voided_at": None},
+            {"hash": "voided-old", "user_id": live_user, "created_at": old - day,
+             "expires_at": now + day, "used_at": None, "voided_at": old},
+            {"hash": "expired-old", "user_id": other_user, "created_at": old - day,
+             "expires_at": old, "used_at": None, "voided_at": None},
+            {"hash": "used-fresh", "user_id": live_user, "created_at": now - 2 * hour,
+             "expires_at": now + day, "used_at": now - hour, "voided_at": None},
+            {"hash": "open-live", "user_id": live_user, "created_at": now - hour,
+             "expires_at": now + day, "used_at": None, "voided_at": None},
+        ])
+        code: dict[str, Any] = {"purpose": "reset", "code_hash": "h", "new_email": None,
+                                "attempts": 0, "sent_in_window": 1}
+        await db.execute(insert(local_codes), [
+            {**code, "subject": "old", "expires_at": now - 3 * day, "sent_at": now - 4 * day,
+             "window_started_at": now - 4 * day},
+            # Expired, but its day of sends (a send limit) began 30 hours ago: it stays.
+            {**code, "subject": "window", "expires_at": now - 3 * day,
+             "sent_at": now - 30 * hour, "window_started_at": now - 30 * hour},
+            {**code, "subject": "live", "expires_at": now + hour, "sent_at": now - hour,
+             "window_started_at": now - hour},
+        ])
+        await db.execute(insert(deletion_codes), [
+            {"user_id": live_user, "code_hash": "h", "created_at": old - day,
+             "expires_at": old, "attempts": 0},
+            {"user_id": other_user, "code_hash": "h", "created_at": now,
+             "expires_at": now + hour, "attempts": 0},
+        ])
+        family: dict[str, Any] = {"user_id": live_user, "device_id": device_id(),
+                                  "current_hash": "c", "generation": 3, "created_at": old}
+        await db.execute(insert(refresh_families), [
+            {**family, "id": "expired-old", "expires_at": old},
+            {**family, "id": "expired-lately", "expires_at": now - hour},
+        ])
+        await db.execute(insert(refresh_tokens), [
+            {"hash": f"{family_id}-{n}", "family_id": family_id, "generation": n,
+             "issued_at": old} for family_id in ("expired-old", "expired-lately")
+            for n in range(3)
+        ])
+
+
+async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Stack) -> None:
+    client = stack.client
+    live_device, ended_device = device_id(), device_id()
+    live = await new_guest(client, live_device)
+    rotated = await refresh(client, live["tokens"]["refresh_token"], live_device)
+    assert rotated.status_code == 200, rotated.text
+    ended = await new_guest(client, ended_device)
+    logout = await client.delete(f"{API}/sessions/current", headers=bearer(ended["tokens"]))
+    assert logout.status_code in (200, 204), logout.text
+    ended_hashes = await count(stack, refresh_tokens)
+    await seed(stack, live["user"]["id"], ended["user"]["id"])
+
+    async with use_case(stack.settings, "run_retention") as run_retention:
+        deleted = await run_retention()
+
+    assert deleted == {
+        "outbox": BATCH * 2 + 500, "login_attempts": 1, "transfer_codes": 3,
+        "local_codes": 1, "deletion_codes": 1, "refresh_tokens": 3, "refresh_families": 1,
+    }
+    assert await count(stack, outbox) == 2
+    assert set(await emails(stack)) == {LOCKED, "recent@example.com",
+                                                "counting@example.com"}
+    assert await count(stack, transfer_codes) == 2
+    assert await count(stack, local_codes) == 2
+    assert await count(stack, deletion_codes) == 1
+    # The live and the ended (logged-out, unexpired) families keep every issued hash.
+    assert await count(stack, refresh_tokens) == ended_hashes + 3
+    assert await count(stack, refresh_families, refresh_families.c.id == "expired-old") == 0
+
+    # A live lock-out still locks.
+    locked = await client.post(f"{API}/sessions", json={
+        "email": LOCKED, "password": "whatever-it-is", "device_id": device_id(),
+        "platform": "ios"})
+    assert locked.status_code == 429, locked.text
+    assert error_code(locked) == "account_locked"
+    # Reuse detection still sees a replayed token: 401, nothing minted, the family ends.
+    replay = await refresh(client, live["tokens"]["refresh_token"], live_device)
+    assert replay.status_code == 401, replay.text
+    assert "tokens" not in replay.json()
+    current = await refresh(client, rotated.json()["tokens"]["refresh_token"], live_device)
+    assert current.status_code == 401, error_code(current)
+    # The ended family's token is refused too.
+    ended_replay = await refresh(client, ended["tokens"]["refresh_token"], ended_device)
+    assert ended_replay.status_code == 401, ended_replay.text
+
+    async with use_case(stack.settings, "run_retention") as run_retention:
+        again = await run_retention()
+    assert set(again.values()) == {0}
+
+
+async def emails(stack: Stack) -> list[str]:
+    async with (await stack.engine()).connect() as connection:
+        return list((await connection.scalars(select(login_attempts.c.email))).all())
