@@ -32,6 +32,21 @@ def _uvicorn(app: ASGIApp, host: str, port: int, **options: Any) -> None:
                 server_header=False, **options)
 
 
+def _ensure_port_free(host: str, port: int) -> None:
+    """Fail before migrations or the worker start, not after, when the port is taken."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SystemExit(f"atelier: cannot listen on {host}:{port}: {reason}") from None
+
+
 def _gateway_options(settings: Settings) -> dict[str, Any]:
     """Protocol-level keepalive pings and the inbound frame limit, enforced by uvicorn."""
     return {
@@ -49,6 +64,7 @@ def dev(args: argparse.Namespace) -> int:
     from entrypoints.dev.app import create_dev_app
     from entrypoints.wiring.schema import make_data_dir_private, upgrade_schema
 
+    _ensure_port_free(args.host, args.port)
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     os.umask(0o077)  # what the embedded default writes is its owner's alone
@@ -69,6 +85,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from entrypoints.wiring.infrastructure import Infrastructure
 
+    _ensure_port_free(args.host, args.port)
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     infrastructure = Infrastructure(settings=settings)

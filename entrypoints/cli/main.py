@@ -11,9 +11,20 @@ from entrypoints.cli import commands
 HOST, PORT = "127.0.0.1", 8000
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: choose one from 1 to 65535")
+    return port
+
+
 def _serve_args(parser: argparse.ArgumentParser, host: str = HOST) -> None:
-    parser.add_argument("--host", default=host)
-    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--host", default=host, help=f"address to listen on (default {host})")
+    parser.add_argument("--port", type=_port, default=PORT,
+                        help=f"port to listen on, 1-65535 (default {PORT})")
 
 
 def build_parser() -> argparse.ArgumentParser:
