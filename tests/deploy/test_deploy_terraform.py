@@ -644,10 +644,11 @@ def test_secret_arns_are_published_in_parameter_store(terraform: Terraform) -> N
 def test_scheduled_jobs(terraform: Terraform) -> None:
     compute = module_dir("compute")
     schedules = _compute_locals(terraform)["schedules"]
-    assert set(schedules) == {"keys-rotate", "guests-purge"}
+    assert set(schedules) == {"keys-rotate", "guests-purge", "maintenance-run"}
     tasks = _compute_locals(terraform)["tasks"]
     assert tasks["keys-rotate"]["command"] == ["keys", "rotate"]
     assert tasks["guests-purge"]["command"] == ["guests", "purge"]
+    assert tasks["maintenance-run"]["command"] == ["maintenance", "run"]
     assert tasks["migrate"]["command"] == ["db", "upgrade"]
     for env in ENVIRONMENTS:
         call = next(
@@ -657,6 +658,7 @@ def test_scheduled_jobs(terraform: Terraform) -> None:
         )
         assert call.body["keys_rotate_schedule"] == "rate(1 hour)"
         assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", call.body["guests_purge_schedule"])
+        assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", call.body["maintenance_run_schedule"])
     target = terraform.resource("aws_cloudwatch_event_target", "schedule", compute)
     ecs = one(target.body, "ecs_target")
     assert ecs["launch_type"] == "FARGATE"

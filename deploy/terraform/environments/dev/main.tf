@@ -165,6 +165,7 @@ module "compute" {
   admin_allowed_cidrs         = var.admin_allowed_cidrs
   keys_rotate_schedule        = "rate(1 hour)"
   guests_purge_schedule       = "cron(30 3 * * ? *)"
+  maintenance_run_schedule    = "cron(0 4 * * ? *)"
   bastion_instance_type       = var.bastion_instance_type
   tags                        = local.tags
 }

@@ -138,6 +138,18 @@ locals {
         DATABASE_URL = var.database_url_secret_arn
       }
     }
+    # Retention: batch deletes in the database only, so no task policy of its own.
+    "maintenance-run" = {
+      target      = "migrate"
+      command     = ["maintenance", "run"]
+      cpu         = var.job_cpu
+      memory      = var.job_memory
+      workload    = "jobs"
+      environment = {}
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+      }
+    }
   }
 
   http_task_names  = [for k in keys(local.tasks) : k if contains(local.http_services, k)]

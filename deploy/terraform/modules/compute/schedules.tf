@@ -1,11 +1,12 @@
 # Scheduled ECS tasks (EventBridge): `atelier keys rotate` hourly (idempotent, moves keys
-# only when the timing allows) and `atelier guests purge` daily. The targets name the
+# only when the timing allows), `atelier guests purge` and `atelier maintenance run` daily. The targets name the
 # task family without a revision, so they always run the latest one the pipeline rolled.
 
 locals {
   schedules = {
-    "keys-rotate"  = var.keys_rotate_schedule
-    "guests-purge" = var.guests_purge_schedule
+    "keys-rotate"     = var.keys_rotate_schedule
+    "guests-purge"    = var.guests_purge_schedule
+    "maintenance-run" = var.maintenance_run_schedule
   }
 }
 

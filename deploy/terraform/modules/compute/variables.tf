@@ -195,6 +195,11 @@ variable "guests_purge_schedule" {
   type        = string
 }
 
+variable "maintenance_run_schedule" {
+  description = "EventBridge schedule of `atelier maintenance run` (retention deletes)."
+  type        = string
+}
+
 variable "bastion_instance_type" {
   description = "Instance type of the bastion (SSM Session Manager port forwarding to RDS)."
   type        = string
