@@ -58,6 +58,17 @@ def _gateway_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _listening_at(settings: Settings, host: str, port: int) -> Settings:
+    """Unless set, the public URL and the tokens' `iss` are where `atelier dev` listens, so
+    `--port 9000` signs tokens and serves the gateway's JWKS at :9000, not at the default."""
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    public_url = settings.public_url or base
+    update: dict[str, str] = {"public_url": public_url}
+    if "issuer" not in settings.model_fields_set:
+        update["issuer"] = public_url
+    return settings.model_copy(update=update)
+
+
 def dev(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -69,9 +80,7 @@ def dev(args: argparse.Namespace) -> int:
     settings = asyncio.run(_resolved(args))
     os.umask(0o077)  # what the embedded default writes is its owner's alone
     make_data_dir_private(settings)
-    if not settings.public_url:
-        base = f"http://{args.host}:{args.port}"
-        settings = settings.model_copy(update={"public_url": base})
+    settings = _listening_at(settings, args.host, args.port)
     asyncio.run(upgrade_schema(settings))
     print(f"atelier dev: http://{args.host}:{args.port}  (data in {settings.data_dir}/)",
           flush=True)

@@ -1,12 +1,20 @@
 """The first minutes with `atelier`, run as a newcomer runs it: mistakes get one clear line."""
 
+import base64
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from websockets.sync.client import connect
 
 ATELIER = str(Path(sys.executable).parent / "atelier")
 
@@ -53,3 +61,58 @@ def test_dev_on_a_port_in_use_stops_before_anything_starts(
     line = one_clear_line(result)
     assert f"127.0.0.1:{port}" in line and "in use" in line
     assert not (tmp_path / "dev").exists()  # no migrations, no worker on that data dir
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+@contextmanager
+def atelier_dev(env: dict[str, str], tmp_path: Path, port: int) -> Iterator[str]:
+    log_path = tmp_path / "dev.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [ATELIER, "dev", "--port", str(port), "--data-dir", str(tmp_path / "dev")],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/v1/realtime/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, log_path.read_text()[-3000:]
+                assert time.monotonic() < deadline, "atelier dev did not get ready"
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def test_dev_signs_tokens_for_the_port_it_listens_on(env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    with atelier_dev(env, tmp_path, port) as base:
+        guest = httpx.post(f"{base}/v1/api/guests",
+                           json={"device_id": "IDFV-NEWCOMER-0001", "platform": "ios"})
+        assert guest.status_code == 201, guest.text
+        tokens = guest.json()["tokens"]
+        assert jwt_claims(tokens["access_token"])["iss"] == base
+        issued = httpx.post(f"{base}/v1/api/realtime/token",
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert issued.status_code == 200, issued.text
+        realtime = issued.json()
+        assert jwt_claims(realtime["token"])["iss"] == base
+        # The gateway fetched its JWKS from this port and admits the socket.
+        with connect(f"{realtime['url']}?token={realtime['token']}", open_timeout=10):
+            ready = httpx.get(f"{base}/v1/realtime/readyz").json()
+            assert ready["connections"] == 1
