@@ -1,6 +1,10 @@
 """`atelier maintenance run`'s use case on SQLite and PostgreSQL, behind the real mobile API:
 exactly the old dead rows go, in batches; what a rule still reads stays and still works."""
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -8,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.tables import (
     deletion_codes,
@@ -164,3 +169,33 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
 async def emails(stack: Stack) -> list[str]:
     async with (await stack.engine()).connect() as connection:
         return list((await connection.scalars(select(login_attempts.c.email))).all())
+
+
+def test_the_command_prints_per_table_counts_and_exits_0(tmp_path: Path) -> None:
+    """`atelier maintenance run` as the scheduled task runs it."""
+    data = tmp_path / "data"
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("ATELIER_", "DATABASE_URL", "REDIS_URL", "AWS_"))}
+    env = {**clean, "ATELIER_DATA_DIR": str(data),
+           "DATABASE_URL": f"sqlite+aiosqlite:///{data / 'atelier.db'}"}
+    assert run_atelier(env, "db", "upgrade").returncode == 0
+    old = utcnow() - timedelta(days=3)
+
+    async def delivered_long_ago() -> None:
+        engine = create_async_engine(env["DATABASE_URL"])
+        async with engine.begin() as db:
+            await db.execute(insert(outbox).values(
+                id="old", topic="t", payload="{}", created_at=old, published_at=old))
+        await engine.dispose()
+
+    asyncio.run(delivered_long_ago())
+    ran = run_atelier(env, "maintenance", "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "outbox: 1 deleted" in ran.stdout.splitlines()
+    assert "refresh_tokens: 0 deleted" in ran.stdout.splitlines()
+
+
+def run_atelier(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    atelier = str(Path(sys.executable).parent / "atelier")
+    return subprocess.run([atelier, *args], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
