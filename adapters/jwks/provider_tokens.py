@@ -12,6 +12,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -102,7 +103,8 @@ class ProviderIdTokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= 255:
             raise InvalidIdToken()
-        return ProviderClaims(provider, subject, self._vouched_email(claims))
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)  # a number: jwt checked it
+        return ProviderClaims(provider, subject, self._vouched_email(claims), expires_at)
 
     async def _signing_key(self, config: ProviderConfig, id_token: str) -> RSAPublicKey:
         if len(id_token) > MAX_TOKEN_BYTES:

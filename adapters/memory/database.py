@@ -45,6 +45,9 @@ class Tables:
     audit: list[AuditEntry] = field(default_factory=list)
     identities: dict[tuple[Provider, str], LinkedIdentity] = field(default_factory=dict)
     """(provider, subject) -> the Apple or Google sign-in linked to a user."""
+    id_token_uses: dict[tuple[Provider, str], tuple[str, datetime]] = field(
+        default_factory=dict)
+    """(provider, SHA-256 of an accepted ID token) -> (its device, the token's expiry)."""
     exports: dict[str, DataExport] = field(default_factory=dict)
 
     def copy(self) -> "Tables":

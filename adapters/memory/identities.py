@@ -1,7 +1,8 @@
 import copy
+from datetime import datetime
 
 from adapters.memory.workspace import Workspace
-from application.ports.identities import IdentityRepository
+from application.ports.identities import IdentityRepository, IdTokenUseRepository
 from domain.shared.errors import Conflict
 from domain.users.identities import LinkedIdentity, Provider
 
@@ -31,4 +32,17 @@ class InMemoryIdentityRepository:
             del table[key]
 
 
+class InMemoryIdTokenUseRepository:
+    def __init__(self, workspace: Workspace) -> None:
+        self._ws = workspace
+
+    async def bind(
+        self, provider: Provider, digest: str, device_id: str, expires_at: datetime
+    ) -> str:
+        bound, _ = self._ws.tables.id_token_uses.setdefault(
+            (provider, digest), (device_id, expires_at))
+        return bound
+
+
 _satisfies_port: type[IdentityRepository] = InMemoryIdentityRepository
+_satisfies_uses_port: type[IdTokenUseRepository] = InMemoryIdTokenUseRepository

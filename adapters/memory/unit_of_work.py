@@ -5,7 +5,7 @@ from typing import Self
 from adapters.memory.admin import InMemoryAuditLogRepository, InMemoryLocalAdminRepository
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.exports import InMemoryExportRepository
-from adapters.memory.identities import InMemoryIdentityRepository
+from adapters.memory.identities import InMemoryIdentityRepository, InMemoryIdTokenUseRepository
 from adapters.memory.images import InMemoryImageRepository, InMemoryOutboxRepository
 from adapters.memory.sessions import InMemorySessionRepository, InMemoryTransferCodeRepository
 from adapters.memory.users import (
@@ -32,6 +32,7 @@ class InMemoryUnitOfWork:
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
     identities: InMemoryIdentityRepository
+    id_token_uses: InMemoryIdTokenUseRepository
     exports: InMemoryExportRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
@@ -48,6 +49,7 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLogRepository(self._ws)
         self.admins = InMemoryLocalAdminRepository(self._ws)
         self.identities = InMemoryIdentityRepository(self._ws)
+        self.id_token_uses = InMemoryIdTokenUseRepository(self._ws)
         self.exports = InMemoryExportRepository(self._ws)
 
     async def __aenter__(self) -> Self:

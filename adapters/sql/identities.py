@@ -1,9 +1,11 @@
+from datetime import datetime
+
 from sqlalchemy import RowMapping, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.tables import identities
-from application.ports.identities import IdentityRepository
+from adapters.sql.tables import id_token_uses, identities
+from application.ports.identities import IdentityRepository, IdTokenUseRepository
 from domain.shared.errors import Conflict
 from domain.users.identities import LinkedIdentity, Provider
 
@@ -45,4 +47,29 @@ class SqlAlchemyIdentityRepository:
             identities.c.user_id == user_id, identities.c.provider == provider.value))
 
 
+class SqlAlchemyIdTokenUseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def bind(
+        self, provider: Provider, digest: str, device_id: str, expires_at: datetime
+    ) -> str:
+        # Insert first: on PostgreSQL a concurrent insert of the same key waits for the
+        # first transaction and then clashes; the loser reads the winner's device.
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(id_token_uses).values(
+                    provider=provider.value, token_sha256=digest, device_id=device_id,
+                    expires_at=expires_at))
+        except IntegrityError:
+            bound = await self._session.scalar(select(id_token_uses.c.device_id).where(
+                id_token_uses.c.provider == provider.value,
+                id_token_uses.c.token_sha256 == digest))
+            if bound is None:  # never: the row that clashed is committed
+                raise
+            return str(bound)
+        return device_id
+
+
 _satisfies_port: type[IdentityRepository] = SqlAlchemyIdentityRepository
+_satisfies_uses_port: type[IdTokenUseRepository] = SqlAlchemyIdTokenUseRepository

@@ -163,6 +163,17 @@ identities = Table(
     UniqueConstraint("user_id", "provider"),
 )
 
+# Accepted Apple / Google ID tokens (migration 0008_id_token_uses): each held to the device
+# it was first used from until it expires; rows past expires_at can be purged.
+id_token_uses = Table(
+    "id_token_uses", metadata,
+    Column("provider", String(16), primary_key=True),
+    Column("token_sha256", String(64), primary_key=True),
+    Column("device_id", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
 # Data exports (migration 0006_exports): at most one queued or building per user.
 exports = Table(
     "exports", metadata,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
 from adapters.sql.errors import integrity_errors_as_conflicts
 from adapters.sql.exports import SqlAlchemyExportRepository
-from adapters.sql.identities import SqlAlchemyIdentityRepository
+from adapters.sql.identities import SqlAlchemyIdentityRepository, SqlAlchemyIdTokenUseRepository
 from adapters.sql.images import SqlAlchemyImageRepository, SqlAlchemyOutboxRepository
 from adapters.sql.sessions import SqlAlchemySessionRepository, SqlAlchemyTransferCodeRepository
 from adapters.sql.users import (
@@ -39,6 +39,7 @@ class SqlAlchemyUnitOfWork:
     audit: SqlAlchemyAuditLogRepository
     admins: SqlAlchemyLocalAdminRepository
     identities: SqlAlchemyIdentityRepository
+    id_token_uses: SqlAlchemyIdTokenUseRepository
     exports: SqlAlchemyExportRepository
 
     def __init__(self, session_factory: SessionFactory) -> None:
@@ -59,6 +60,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAlchemyAuditLogRepository(session)
         self.admins = SqlAlchemyLocalAdminRepository(session)
         self.identities = SqlAlchemyIdentityRepository(session)
+        self.id_token_uses = SqlAlchemyIdTokenUseRepository(session)
         self.exports = SqlAlchemyExportRepository(session)
         return self
 

@@ -1,4 +1,5 @@
 from application.auth.authenticate import Principal
+from application.identity.id_token_binding import bind_id_token_to_device
 from application.ports.clock import Clock
 from application.ports.identities import IdTokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -42,10 +43,12 @@ class LinkIdentity:
         user_id = principal.user.id
         async with self._uow_factory() as uow:
             await uow.users.lock(user_id)
+            await bind_id_token_to_device(uow, claims, id_token, principal.device_id)
             held = await uow.identities.get(provider, claims.subject)
             if held is not None:
                 if held.user_id != user_id:
                     raise IdentityInUse()
+                await uow.commit()
                 return held
             if any(i.provider is provider for i in await uow.identities.for_user(user_id)):
                 raise ProviderAlreadyLinked()

@@ -4,6 +4,7 @@ from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.auth.sessions import start_session
 from application.auth.tokens import Authenticated, TokenFactory
+from application.identity.id_token_binding import bind_id_token_to_device
 from application.ports.clock import Clock
 from application.ports.identities import IdTokenVerifier
 from application.ports.messaging import AuthCache
@@ -40,11 +41,13 @@ class SignInWithProvider:
             raise AlreadyMember()
         claims = await self._verifier.verify(provider, id_token, nonce)
         try:
-            result = await self._sign_in(claims, device_id, platform_, guest, create=True)
+            result = await self._sign_in(
+                claims, id_token, device_id, platform_, guest, create=True)
         except Conflict as clash:
             # A concurrent first sign-in of the same person won the unique (provider,
             # subject): sign in as the user it made. Anything else was a real conflict.
-            found = await self._sign_in(claims, device_id, platform_, None, create=False)
+            found = await self._sign_in(
+                claims, id_token, device_id, platform_, None, create=False)
             if found is None:
                 raise clash from None
             result = found
@@ -55,11 +58,12 @@ class SignInWithProvider:
         return result
 
     async def _sign_in(
-        self, claims: ProviderClaims, device_id: str, platform: Platform,
+        self, claims: ProviderClaims, id_token: str, device_id: str, platform: Platform,
         guest: Principal | None, *, create: bool,
     ) -> Authenticated | None:
         now = self._clock()
         async with self._uow_factory() as uow:
+            await bind_id_token_to_device(uow, claims, id_token, device_id)
             linked = await uow.identities.get(claims.provider, claims.subject)
             if linked is not None:
                 user = await uow.users.get(linked.user_id)

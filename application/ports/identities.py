@@ -1,5 +1,6 @@
 """Linked Apple and Google sign-ins, and the verification of their ID tokens."""
 
+from datetime import datetime
 from typing import Protocol
 
 from domain.users.identities import LinkedIdentity, Provider, ProviderClaims
@@ -12,6 +13,17 @@ class IdentityRepository(Protocol):
     async def for_user(self, user_id: str) -> list[LinkedIdentity]: ...
     async def add(self, identity: LinkedIdentity) -> None: ...
     async def delete(self, user_id: str, provider: Provider) -> None: ...
+
+
+class IdTokenUseRepository(Protocol):
+    """The device each accepted ID token was first used from, until the token expires."""
+
+    async def bind(
+        self, provider: Provider, digest: str, device_id: str, expires_at: datetime
+    ) -> str:
+        """Records `device_id` as the token's device unless one is already (atomically,
+        under concurrency); returns the token's device, this one or the earlier."""
+        ...
 
 
 class IdTokenVerifier(Protocol):

@@ -4,7 +4,7 @@ from typing import Protocol, Self
 
 from application.ports.admin import AuditLogRepository, LocalAdminRepository
 from application.ports.exports import ExportRepository
-from application.ports.identities import IdentityRepository
+from application.ports.identities import IdentityRepository, IdTokenUseRepository
 from application.ports.images import OutboxRepository
 from application.ports.repositories import (
     DeviceRepository,
@@ -42,6 +42,8 @@ class UnitOfWork(Protocol):
     def admins(self) -> LocalAdminRepository: ...
     @property
     def identities(self) -> IdentityRepository: ...
+    @property
+    def id_token_uses(self) -> IdTokenUseRepository: ...
     @property
     def exports(self) -> ExportRepository: ...
 

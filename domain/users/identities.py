@@ -1,6 +1,7 @@
 """Sign-in identities at Apple and Google, linked to a user: the (provider, subject) pair
 names one person at one provider, for good; the e-mail is only what the provider said."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +20,12 @@ class InvalidIdToken(Unauthorized):
     """The provider's ID token is malformed, expired, or not for this app."""
 
     code = "invalid_token"
+
+
+class IdTokenReplayed(Unauthorized):
+    """This ID token was already used from another device; sign in again on this one."""
+
+    code = "token_replayed"
 
 
 class ProviderDisabled(NotFound):
@@ -59,6 +66,7 @@ class ProviderClaims:
     provider: Provider
     subject: str
     email: str | None
+    expires_at: datetime
 
     @property
     def private_relay(self) -> bool:
@@ -80,3 +88,8 @@ def check_unlink(provider: Provider, linked: list[LinkedIdentity], has_password:
         raise NotFound(f"no {provider.value} sign-in is linked")
     if not has_password and len(linked) <= 1:
         raise LastSignInMethod()
+
+
+def id_token_digest(id_token: str) -> str:
+    """What is kept of a used ID token: its SHA-256, never the token itself."""
+    return hashlib.sha256(id_token.encode()).hexdigest()

@@ -1,5 +1,8 @@
 """The linked-identity repository, memory and SQL alike: one user per (provider, subject),
-one identity per provider and user, and the rows go with their user."""
+one identity per provider and user, and the rows go with their user; an accepted ID token
+is held by the first device to use it."""
+
+from datetime import timedelta
 
 import pytest
 
@@ -42,3 +45,28 @@ async def test_identities_by_provider_subject_and_by_user(repo_backend: RepoBack
         await uow.commit()
     async with repo_backend.uow() as uow:
         assert await uow.identities.get(Provider.GOOGLE, "g-1") is None
+
+
+async def test_an_id_token_is_held_by_the_first_device_to_use_it(
+    repo_backend: RepoBackend
+) -> None:
+    expires = T0 + timedelta(minutes=10)
+    async with repo_backend.uow() as uow:
+        assert await uow.id_token_uses.bind(Provider.APPLE, "d" * 64, "phone", expires) == (
+            "phone")
+        await uow.commit()
+    async with repo_backend.uow() as uow:
+        assert await uow.id_token_uses.bind(Provider.APPLE, "d" * 64, "thief", expires) == (
+            "phone")
+        assert await uow.id_token_uses.bind(Provider.APPLE, "d" * 64, "phone", expires) == (
+            "phone")
+        # Another provider's token with the same digest is another token.
+        assert await uow.id_token_uses.bind(Provider.GOOGLE, "d" * 64, "tablet", expires) == (
+            "tablet")
+        await uow.commit()
+    async with repo_backend.uow() as uow:  # a binding left uncommitted is gone
+        assert await uow.id_token_uses.bind(Provider.APPLE, "e" * 64, "thief", expires) == (
+            "thief")
+    async with repo_backend.uow() as uow:
+        assert await uow.id_token_uses.bind(Provider.APPLE, "e" * 64, "phone", expires) == (
+            "phone")

@@ -2,7 +2,8 @@
 with their own keys and JWKS on loopback: a new member, the same member next time (Apple
 sends the address only once), a guest upgraded in place, an address a password member holds,
 linking after a password log-in, unlinking but never the last way in; and every forged,
-expired, misaddressed or replayed token refused with 401 invalid_token."""
+expired or misaddressed token refused with 401 invalid_token, and a token replayed from
+another device than the one it was first used from with 401 token_replayed."""
 
 import asyncio
 import secrets
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from adapters.sql.tables import identities, users
+from adapters.sql.tables import id_token_uses, identities, users
 from tests.e2e.conftest import StackFactory
 from tests.support.fake_id_providers import (
     FakeIssuer,
@@ -320,6 +321,35 @@ async def test_a_forged_or_misaddressed_token_is_401(
     response = await sign_in(stack.client, "apple", token, nonce)
     assert (response.status_code, error_code(response)) == (401, "invalid_token"), response.text
     assert await count(stack, users) == 0
+
+
+async def test_a_token_is_held_to_the_device_it_was_first_used_from(
+    stack: Stack, apple: FakeIssuer, google: FakeIssuer
+) -> None:
+    nonce, phone, thief = secrets.token_urlsafe(16), device_id(), device_id()
+    token = apple.apple(subject(), nonce, RELAY)
+    first = await sign_in(stack.client, "apple", token, nonce, device=phone)
+    assert first.status_code == 200, first.text
+    # The SDK restoring a sign-in sends its cached token again: the same device is let in.
+    again = await sign_in(stack.client, "apple", token, nonce, device=phone)
+    assert again.status_code == 200, again.text
+    assert again.json()["user"]["id"] == first.json()["user"]["id"]
+    # The same token and raw nonce, stolen and sent from another device: refused.
+    stolen = await sign_in(stack.client, "apple", token, nonce, device=thief)
+    assert (stolen.status_code, error_code(stolen)) == (401, "token_replayed"), stolen.text
+    assert await count(stack, id_token_uses) == 1
+
+    # A token that linked Google to a session is held to that session's device too.
+    linking = google.google(subject())
+    linked = await stack.client.post(f"{API}/me/identities", headers=bearer(
+        first.json()["tokens"]), json={"provider": "google", "id_token": linking})
+    assert linked.status_code == 200, linked.text
+    replayed = await sign_in(stack.client, "google", linking, device=thief)
+    assert (replayed.status_code, error_code(replayed)) == (401, "token_replayed")
+    other = await member(stack, fresh_email("mallory"))
+    relinked = await stack.client.post(f"{API}/me/identities", headers=bearer(
+        other["tokens"]), json={"provider": "google", "id_token": linking})
+    assert (relinked.status_code, error_code(relinked)) == (401, "token_replayed")
 
 
 async def test_a_google_token_is_refused_at_the_apple_route(

@@ -64,7 +64,10 @@ class FakeIssuer:
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer, "aud": self.client_id, "sub": subject, "iat": now,
-            "exp": now + 600}
+            "exp": now + 600,
+            # Each token minted is a new one, as at the providers (Google sets a jti):
+            # two sign-ins in one second must not share a token, which would be a replay.
+            "jti": secrets.token_hex(8)}
         if self.provider == "google":
             claims.update(azp=self.client_id)
         claims.update(overrides)

@@ -29,7 +29,10 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 SIGN_IN = (
     "200 like POST /sessions. The ID token is checked against the provider's published "
     "keys; the first sign-in makes a member (with a guest's bearer: upgrades that guest in "
-    "place), later ones find it. Errors: 401 invalid_token, 403 account_disabled, 404 "
+    "place), later ones find it. A token is held to the device it was first used from "
+    "until it expires: sending it again from that device signs in again, from another "
+    "device it is refused. Errors: 401 invalid_token or token_replayed (used from another "
+    "device), 403 account_disabled, 404 "
     "provider_disabled, 409 email_in_use (the address belongs to an account here: log in "
     "and link) or already_member, 422 invalid input.")
 
@@ -78,9 +81,11 @@ class IdentitiesController(Controller):
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(401, 403, 404, 409, 422, 429),
           summary="Link Apple or Google to this account",
-          description="Errors: 401 invalid_token, 403 members_only (a guest signs in with "
-                      "the provider instead), 404 provider_disabled, 409 identity_in_use "
-                      "(linked to another user) or provider_already_linked.")
+          description="Errors: 401 invalid_token or token_replayed (the token was used "
+                      "from another device than this session's), 403 members_only (a "
+                      "guest signs in with the provider instead), 404 provider_disabled, "
+                      "409 identity_in_use (linked to another user) or "
+                      "provider_already_linked.")
     async def link(
         self, data: JSONBody[LinkIdentityRequest], link_identity: Injected[LinkIdentity],
         principal: CurrentUser,
