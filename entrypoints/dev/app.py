@@ -7,9 +7,12 @@ app's lifespan (each starts what it uses of the infrastructure), and closes it l
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
 
+from application.maintenance.retention import RunRetention
+from entrypoints.cli.container import CliContainer
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.mobile_api.app import create_app as create_mobile_app
@@ -25,6 +28,11 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Coroutine[Any, Any, None]]
+
+RETENTION_FIRST_AFTER, RETENTION_EVERY = 60.0, 3600.0
+"""Seconds: `atelier maintenance run`'s work, a minute after start and then hourly."""
+
+log = logging.getLogger("atelier.dev")
 
 
 class PathDispatcher:
@@ -113,6 +121,35 @@ async def running_worker(container: WorkerContainer) -> AsyncIterator[None]:
             yield
 
 
+@contextlib.asynccontextmanager
+async def running_retention(
+    container: CliContainer, first_after: float = RETENTION_FIRST_AFTER,
+    every: float = RETENTION_EVERY,
+) -> AsyncIterator[None]:
+    """Retention in the background, as the scheduled `atelier maintenance run` does it."""
+    only = ResolvedProviders(container, only=["run_retention"])
+    async with running(container, only, shares_infrastructure=True) as resolved:
+        run_retention: RunRetention = resolved.value("run_retention")
+
+        async def rounds() -> None:
+            await asyncio.sleep(first_after)
+            while True:
+                try:
+                    deleted = await run_retention()
+                    log.info("retention: %s", deleted)
+                except Exception:
+                    log.exception("retention failed; it runs again in %s s", every)
+                await asyncio.sleep(every)
+
+        task = asyncio.create_task(rounds())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def create_dev_app(
     settings: Settings, infrastructure: Infrastructure | None = None
 ) -> PathDispatcher:
@@ -135,7 +172,9 @@ def create_dev_app(
             AdminContainer(infrastructure=infrastructure), shares_infrastructure=True)),
     ]
     worker = WorkerContainer(infrastructure=infrastructure)
+    operator = CliContainer(infrastructure=infrastructure)
     # The image worker (and its notification relay) runs in this process, as in production
     # it runs as its own service.
     return PathDispatcher(routes, default=mobile, infrastructure=infrastructure,
-                          background=[lambda: running_worker(worker)])
+                          background=[lambda: running_worker(worker),
+                                      lambda: running_retention(operator)])

@@ -26,7 +26,12 @@ from adapters.sql.tables import (
 from application.maintenance.retention import BATCH
 from domain.shared.clock import utcnow
 from domain.shared.ids import new_id
-from entrypoints.cli.container import use_case
+from entrypoints.cli.container import CliContainer, use_case
+from entrypoints.dev.app import running_retention
+from entrypoints.wiring.di import ResolvedProviders
+from entrypoints.wiring.infrastructure import Infrastructure
+from entrypoints.wiring.lifespan import running
+from entrypoints.wiring.settings import Settings
 from tests.support.phone import API, bearer, device_id, error_code, new_guest, refresh
 from tests.support.stack import Stack, running_stack
 
@@ -199,3 +204,31 @@ def run_atelier(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     atelier = str(Path(sys.executable).parent / "atelier")
     return subprocess.run([atelier, *args], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
+
+
+async def test_atelier_dev_runs_retention_in_the_background(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = Settings.model_validate({"data_dir": tmp_path, "database_url": sqlite_url,
+                                        "keystore": "memory", "redis_url": None})
+    engine = create_async_engine(sqlite_url)
+    old = utcnow() - timedelta(days=3)
+    async with engine.begin() as db:
+        await db.execute(insert(outbox).values(
+            id="old", topic="t", payload="{}", created_at=old, published_at=old))
+    infrastructure = Infrastructure(settings=settings)
+    try:
+        async with (
+            running(infrastructure, ResolvedProviders(infrastructure, only=())),
+            running_retention(CliContainer(infrastructure=infrastructure), first_after=0,
+                              every=0.05),
+        ):
+            for _ in range(100):
+                async with engine.connect() as db:
+                    left = await db.scalar(select(func.count()).select_from(outbox))
+                if left == 0:
+                    break
+                await asyncio.sleep(0.05)
+        assert left == 0
+    finally:
+        await engine.dispose()
