@@ -1,5 +1,6 @@
 import argparse
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,33 @@ from entrypoints.wiring.settings import Settings
 ASGIApp = Callable[..., Awaitable[None]]
 
 
+def explain(error: Exception) -> str | None:
+    """One line for what an operator can fix (a folder, a permission, a name); None for a bug,
+    whose traceback is worth its length."""
+    from sqlalchemy.exc import DBAPIError
+
+    from domain.shared.errors import DomainError
+
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        if "no such table" in reason or "does not exist" in reason:
+            return f"the database has no schema yet ({reason}): run `atelier db upgrade`"
+        return f"the database refused: {reason}"
+    return None
+
+
 def _settings(args: argparse.Namespace | None = None) -> Settings:
     settings = Settings()
     data_dir = getattr(args, "data_dir", None)
     if data_dir:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise SystemExit(f"atelier: the data dir {settings.data_dir} is a file, not a folder")
     return settings
 
 
@@ -133,7 +156,7 @@ async def db_upgrade(args: argparse.Namespace) -> int:
 async def keys_rotate(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
 
-    async with use_case(await _resolved(), "rotate_keys") as rotate:
+    async with use_case(await _resolved(args), "rotate_keys") as rotate:
         moves: list[str] = await rotate()
     print("\n".join(moves) if moves else "nothing to do: keys are where the timing wants them")
     return 0
@@ -142,17 +165,20 @@ async def keys_rotate(args: argparse.Namespace) -> int:
 async def keys_list(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
 
-    async with use_case(await _resolved(), "list_keys") as list_keys:
+    async with use_case(await _resolved(args), "list_keys") as list_keys:
         keys = await list_keys()
     for key in keys:
         print(f"{key.kid}  {key.state.value:<9} created {key.created_at.isoformat()}")
+    if not keys:
+        print("no signing keys here (wrong --data-dir?): `atelier keys rotate` creates them",
+              file=sys.stderr)
     return 0
 
 
 async def keys_revoke(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
 
-    async with use_case(await _resolved(), "revoke_key") as revoke:
+    async with use_case(await _resolved(args), "revoke_key") as revoke:
         key, moves = await revoke(args.kid)
     print(f"revoked {key.kid}")
     for move in moves:
@@ -163,22 +189,20 @@ async def keys_revoke(args: argparse.Namespace) -> int:
 async def guests_purge(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
 
-    async with use_case(await _resolved(), "purge_guests") as purge:
+    async with use_case(await _resolved(args), "purge_guests") as purge:
         purged = await purge()
     print(f"purged {purged} idle guest(s)")
     return 0
 
 
 async def maintenance_run(args: argparse.Namespace) -> int:
-    import sys
-
     from entrypoints.cli.container import use_case
 
     def progress(table: str, deleted: int) -> None:
         if sys.stderr.isatty():
             print(f"\r{table}: {deleted} deleted", end="", file=sys.stderr, flush=True)
 
-    async with use_case(await _resolved(), "run_retention") as run_retention:
+    async with use_case(await _resolved(args), "run_retention") as run_retention:
         deleted: dict[str, int] = await run_retention(progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -189,7 +213,6 @@ async def maintenance_run(args: argparse.Namespace) -> int:
 
 def _read_password(args: argparse.Namespace) -> str:
     import getpass
-    import sys
 
     if args.password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")

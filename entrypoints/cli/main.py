@@ -27,13 +27,19 @@ def _serve_args(parser: argparse.ArgumentParser, host: str = HOST) -> None:
                         help=f"port to listen on, 1-65535 (default {PORT})")
 
 
+def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=None,
+                        help="where the embedded default's state lives (default .atelier, "
+                             "or ATELIER_DATA_DIR)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atelier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     dev = sub.add_parser("dev", help="run the embedded default: every entrypoint on one port")
     _serve_args(dev)
-    dev.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    _data_dir_arg(dev)
     dev.set_defaults(run=commands.dev)
 
     serve = sub.add_parser("serve", help="run one HTTP entrypoint (what a container runs)")
@@ -42,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=commands.serve)
 
     worker = sub.add_parser("worker", help="run the image worker (SQS consumer in production)")
-    worker.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    _data_dir_arg(worker)
     worker.set_defaults(run=commands.worker)
 
     demo = sub.add_parser("demo", help="play a phone against a running stack, step by step")
@@ -52,16 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="apply every migration").set_defaults(run=commands.db_upgrade)
+    upgrade = db_sub.add_parser("upgrade", help="apply every migration")
+    _data_dir_arg(upgrade)
+    upgrade.set_defaults(run=commands.db_upgrade)
 
     keys = sub.add_parser("keys", help="signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    keys_sub.add_parser("rotate", help="advance the key states as the timing allows "
-                        "(idempotent; run it on a schedule)").set_defaults(run=commands.keys_rotate)
-    keys_sub.add_parser("list", help="every key with its state").set_defaults(
-        run=commands.keys_list)
+    rotate = keys_sub.add_parser("rotate", help="advance the key states as the timing allows "
+                                 "(idempotent; run it on a schedule)")
+    _data_dir_arg(rotate)
+    rotate.set_defaults(run=commands.keys_rotate)
+    listed = keys_sub.add_parser("list", help="every key with its state")
+    _data_dir_arg(listed)
+    listed.set_defaults(run=commands.keys_list)
     revoke = keys_sub.add_parser("revoke", help="emergency: stop signing and verifying a key")
-    revoke.add_argument("kid")
+    revoke.add_argument("kid", help="the key's id, as `atelier keys list` shows it")
+    _data_dir_arg(revoke)
     revoke.set_defaults(run=commands.keys_revoke)
 
     admin = sub.add_parser("admin", help="local admins of the embedded default")
@@ -71,19 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("email")
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input instead of prompting")
-    create.add_argument("--data-dir", default=None, help="where state lives (default .atelier)")
+    _data_dir_arg(create)
     create.set_defaults(run=commands.admin_create)
 
     guests = sub.add_parser("guests", help="guest accounts")
     guests_sub = guests.add_subparsers(dest="guests_command", required=True)
-    guests_sub.add_parser("purge", help="delete guests idle past the limit").set_defaults(
-        run=commands.guests_purge)
+    purge = guests_sub.add_parser("purge", help="delete guests idle past the limit")
+    _data_dir_arg(purge)
+    purge.set_defaults(run=commands.guests_purge)
 
     maintenance = sub.add_parser("maintenance", help="housekeeping run on a schedule")
     maintenance_sub = maintenance.add_subparsers(dest="maintenance_command", required=True)
-    maintenance_sub.add_parser(
-        "run", help="delete, in small batches, rows no rule needs any more").set_defaults(
-        run=commands.maintenance_run)
+    housekeeping = maintenance_sub.add_parser(
+        "run", help="delete, in small batches, rows no rule needs any more")
+    _data_dir_arg(housekeeping)
+    housekeeping.set_defaults(run=commands.maintenance_run)
     return parser
 
 
@@ -91,10 +105,17 @@ def _kid_as_operand(argv: Sequence[str]) -> list[str]:
     """A kid is base64url, so one in 64 starts with "-", which argparse reads as an option:
     `keys revoke -WKC...` must revoke that key, not fail with a usage error."""
     args = list(argv)
-    if len(args) == 3 and args[:2] == ["keys", "revoke"] and args[2].startswith("-") \
-            and args[2] not in ("-h", "--help", "--"):
-        return [*args[:2], "--", args[2]]
-    return args
+    if args[:2] != ["keys", "revoke"] or "--" in args:
+        return args
+    options, operands, rest = [], [], iter(args[2:])
+    for arg in rest:
+        if arg in ("-h", "--help") or arg.startswith("--data-dir="):
+            options.append(arg)
+        elif arg == "--data-dir":
+            options += [arg, next(rest, "")]
+        else:
+            operands.append(arg)
+    return [*args[:2], *options, "--", *operands]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -104,9 +125,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run: Callable[[argparse.Namespace], Any] = args.run
-    result = run(args)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
+    try:
+        result = run(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+    except Exception as error:
+        explained = commands.explain(error)
+        if explained is None:
+            raise
+        print(f"atelier: {explained}", file=sys.stderr)
+        return 1
     return int(result or 0)
 
 

@@ -116,3 +116,49 @@ def test_dev_signs_tokens_for_the_port_it_listens_on(env: dict[str, str], tmp_pa
         with connect(f"{realtime['url']}?token={realtime['token']}", open_timeout=10):
             ready = httpx.get(f"{base}/v1/realtime/readyz").json()
             assert ready["connections"] == 1
+
+
+@pytest.mark.parametrize("command", [
+    ["db", "upgrade"], ["keys", "list"], ["keys", "rotate"], ["guests", "purge"], ["dev"]])
+def test_a_data_dir_that_is_a_file_gets_one_line(
+        command: list[str], env: dict[str, str], tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    line = one_clear_line(run(*command, "--data-dir", str(a_file), env=env))
+    assert f"{a_file} is a file" in line
+
+
+def test_a_data_dir_without_permission_gets_one_line(env: dict[str, str]) -> None:
+    # /sys refuses new folders even to root, as a folder without write permission does.
+    line = one_clear_line(run("keys", "rotate", "--data-dir", "/sys/atelier-data", env=env))
+    assert "not permitted" in line and "/sys/atelier-data" in line
+
+
+def test_revoking_an_unknown_kid_says_so_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    assert run("keys", "rotate", "--data-dir", str(tmp_path / "d"), env=env).returncode == 0
+    line = one_clear_line(run("keys", "revoke", "nosuchkid", "--data-dir", str(tmp_path / "d"),
+                              env=env))
+    assert "nosuchkid" in line
+
+
+def test_the_operator_commands_take_the_data_dir(env: dict[str, str], tmp_path: Path) -> None:
+    del env["ATELIER_DATA_DIR"]
+    here = ["--data-dir", str(tmp_path / "elsewhere")]
+    assert run("db", "upgrade", *here, env=env).returncode == 0
+    assert (tmp_path / "elsewhere" / "atelier.db").exists()
+    assert run("keys", "rotate", *here, env=env).returncode == 0
+    listed = run("keys", "list", *here, env=env)
+    assert sorted(line.split()[1] for line in listed.stdout.splitlines()) == ["active", "next"]
+    kid = listed.stdout.split()[0]
+    assert run("keys", "revoke", *here, kid, env=env).returncode == 0
+    assert f"{kid}  revoked" in run("keys", "list", *here, env=env).stdout
+    purged = run("guests", "purge", *here, env=env)
+    assert purged.returncode == 0 and "purged 0" in purged.stdout, purged.stderr
+
+
+def test_the_wrong_folder_is_pointed_out(env: dict[str, str], tmp_path: Path) -> None:
+    empty = ["--data-dir", str(tmp_path / "empty")]
+    listed = run("keys", "list", *empty, env=env)
+    assert listed.returncode == 0 and "no signing keys" in listed.stderr
+    line = one_clear_line(run("guests", "purge", *empty, env=env))
+    assert "atelier db upgrade" in line
