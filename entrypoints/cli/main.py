@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.set_defaults(run=commands.dev)
 
     serve = sub.add_parser("serve", help="run one HTTP entrypoint (what a container runs)")
-    serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway"])
+    serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway"],
+                       help="which one: mobile-api, admin-api or gateway")
     _serve_args(serve, host="0.0.0.0")  # noqa: S104 - containers listen on every interface
     serve.set_defaults(run=commands.serve)
 
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=commands.worker)
 
     demo = sub.add_parser("demo", help="play a phone against a running stack, step by step")
-    demo.add_argument("--base-url", default=f"http://{HOST}:{PORT}")
+    demo.add_argument("--base-url", default=f"http://{HOST}:{PORT}",
+                      help=f"where the stack answers (default http://{HOST}:{PORT})")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds per step")
     demo.set_defaults(run=commands.demo)
 
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_sub.add_parser(
         "create", help="create a local admin (prompts for the password)")
-    create.add_argument("email")
+    create.add_argument("email", help="the admin's e-mail address, their sign-in name")
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input instead of prompting")
     _data_dir_arg(create)

@@ -1,5 +1,6 @@
 """The first minutes with `atelier`, run as a newcomer runs it: mistakes get one clear line."""
 
+import argparse
 import base64
 import json
 import os
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from websockets.sync.client import connect
+
+from entrypoints.cli.main import build_parser
 
 ATELIER = str(Path(sys.executable).parent / "atelier")
 
@@ -162,3 +165,33 @@ def test_the_wrong_folder_is_pointed_out(env: dict[str, str], tmp_path: Path) ->
     assert listed.returncode == 0 and "no signing keys" in listed.stderr
     line = one_clear_line(run("guests", "purge", *empty, env=env))
     assert "atelier db upgrade" in line
+
+
+def every_parser(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from every_parser(child)
+
+
+def test_every_command_and_flag_explains_itself() -> None:
+    parsers = list(every_parser(build_parser()))
+    assert len(parsers) > 10
+    silent = [f"{parser.prog} {action.option_strings or action.dest}"
+              for parser in parsers for action in parser._actions
+              if not isinstance(action, argparse._SubParsersAction)  # its commands are below
+              and not (action.help or "").strip()]
+    assert silent == []
+    for parser in parsers:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                described = {choice.dest for choice in action._choices_actions
+                             if (choice.help or "").strip()}
+                assert described == set(action.choices), parser.prog
+
+
+def test_help_runs_for_every_command(env: dict[str, str]) -> None:
+    result = run("keys", "revoke", "--help", env=env)
+    assert result.returncode == 0 and "--data-dir" in result.stdout and "kid" in result.stdout
+    assert "port to listen on" in run("dev", "--help", env=env).stdout
