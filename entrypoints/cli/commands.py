@@ -263,6 +263,14 @@ def worker(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     import asyncio
 
+    import httpx
+
     from entrypoints.cli.demo import run_demo
 
+    try:
+        httpx.get(f"{args.base_url.rstrip('/')}/healthz", timeout=5)
+    except httpx.TransportError:
+        raise SystemExit(f"atelier: nothing answers at {args.base_url}: start the stack with "
+                         "`uv run atelier dev` in another terminal, then run the demo again"
+                         ) from None
     return asyncio.run(run_demo(args.base_url, args.timeout))

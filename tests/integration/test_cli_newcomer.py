@@ -195,3 +195,8 @@ def test_help_runs_for_every_command(env: dict[str, str]) -> None:
     result = run("keys", "revoke", "--help", env=env)
     assert result.returncode == 0 and "--data-dir" in result.stdout and "kid" in result.stdout
     assert "port to listen on" in run("dev", "--help", env=env).stdout
+
+
+def test_demo_without_a_server_says_how_to_start_one(env: dict[str, str]) -> None:
+    line = one_clear_line(run("demo", "--base-url", f"http://127.0.0.1:{free_port()}", env=env))
+    assert "uv run atelier dev" in line
