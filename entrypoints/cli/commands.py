@@ -92,6 +92,18 @@ def _listening_at(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update=update)
 
 
+def _banner(settings: Settings) -> str:
+    """Where a newcomer goes next, printed once the schema is ready."""
+    base = (settings.public_url or settings.issuer).rstrip("/")
+    return "\n".join([
+        f"atelier dev: {base}  (data in {settings.data_dir}/)",
+        f"  mobile API docs  {base}/v1/api/schema/swagger",
+        f"  admin API docs   {base}/v1/api/admin/schema/swagger",
+        f"  mail it sent     {settings.data_dir / 'mailbox'}/",
+        f"  try it           uv run atelier demo --base-url {base}",
+    ])
+
+
 def dev(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -105,8 +117,7 @@ def dev(args: argparse.Namespace) -> int:
     make_data_dir_private(settings)
     settings = _listening_at(settings, args.host, args.port)
     asyncio.run(upgrade_schema(settings))
-    print(f"atelier dev: http://{args.host}:{args.port}  (data in {settings.data_dir}/)",
-          flush=True)
+    print(_banner(settings), flush=True)
     # The gateway is mounted here too: uvicorn must refuse an oversized frame as it arrives.
     _uvicorn(create_dev_app(settings), args.host, args.port, **_gateway_options(settings))
     return 0

@@ -119,6 +119,13 @@ def test_dev_signs_tokens_for_the_port_it_listens_on(env: dict[str, str], tmp_pa
         with connect(f"{realtime['url']}?token={realtime['token']}", open_timeout=10):
             ready = httpx.get(f"{base}/v1/realtime/readyz").json()
             assert ready["connections"] == 1
+        # The start-up banner says where to go next, and each address it gives answers.
+        banner = (tmp_path / "dev.log").read_text()
+        docs = [word for word in banner.split() if word.endswith("/schema/swagger")]
+        assert len(docs) == 2
+        assert all(httpx.get(url).status_code == 200 for url in docs)
+        assert f"uv run atelier demo --base-url {base}" in banner
+        assert f"{tmp_path / 'dev' / 'mailbox'}/" in banner
 
 
 @pytest.mark.parametrize("command", [
