@@ -6,7 +6,7 @@ from domain.users.lockout import LockoutPolicy
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """Lifetimes and limits of the identity contract (DESIGN.md section 3), from settings."""
+    """Lifetimes and limits of the identity contract (tokens, codes, lock-out), from settings."""
 
     issuer: str = "http://127.0.0.1:8000"
     access_token_ttl: timedelta = timedelta(hours=1)

@@ -10,7 +10,7 @@ IMAGE_READY_EMAIL = "image.ready.email"
 
 @dataclass(frozen=True)
 class ImagePolicy:
-    """The image pipeline's limits and timings (DESIGN.md section 5), from settings."""
+    """The image pipeline's limits and timings (quota, links, retries), from settings."""
 
     quota: DailyQuota = field(default_factory=DailyQuota)
     url_ttl_seconds: int = 300
