@@ -47,6 +47,10 @@ class InMemoryRetentionStore:
     async def delete_expired_deletion_codes(self, before: datetime, limit: int) -> int:
         return 0
 
+    async def delete_expired_id_token_uses(self, before: datetime, limit: int) -> int:
+        return await self._delete(
+            self._db.tables.id_token_uses, lambda use: use[1] < before, limit)
+
     async def delete_issued_hashes_of_expired_families(
         self, before: datetime, limit: int
     ) -> int:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.errors import affected_rows
 from adapters.sql.tables import (
     deletion_codes,
+    id_token_uses,
     local_codes,
     login_attempts,
     outbox,
@@ -57,6 +58,9 @@ class SqlAlchemyRetentionStore:
     async def delete_expired_deletion_codes(self, before: datetime, limit: int) -> int:
         return await self._delete(
             deletion_codes, deletion_codes.c.expires_at < before, limit)
+
+    async def delete_expired_id_token_uses(self, before: datetime, limit: int) -> int:
+        return await self._delete(id_token_uses, id_token_uses.c.expires_at < before, limit)
 
     async def delete_issued_hashes_of_expired_families(
         self, before: datetime, limit: int

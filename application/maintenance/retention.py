@@ -33,6 +33,7 @@ class RunRetention:
             ("transfer_codes", store.delete_spent_transfer_codes, cutoff),
             ("local_codes", store.delete_spent_local_codes, cutoff - SEND_WINDOW),
             ("deletion_codes", store.delete_expired_deletion_codes, cutoff),
+            ("id_token_uses", store.delete_expired_id_token_uses, cutoff),
             ("refresh_tokens", store.delete_issued_hashes_of_expired_families, cutoff),
             ("refresh_families", store.delete_expired_families, cutoff),
         ]

@@ -27,6 +27,10 @@ class RetentionStore(Protocol):
         """Account-deletion codes expired before `before`."""
         ...
 
+    async def delete_expired_id_token_uses(self, before: datetime, limit: int) -> int:
+        """Apple / Google ID tokens held to a device, expired before `before`."""
+        ...
+
     async def delete_issued_hashes_of_expired_families(
         self, before: datetime, limit: int
     ) -> int:

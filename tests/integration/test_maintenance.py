@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.tables import (
     deletion_codes,
+    id_token_uses,
     local_codes,
     login_attempts,
     outbox,
@@ -108,6 +109,12 @@ async def seed(stack: Stack, live_user: str, other_user: str) -> None:
             {"user_id": other_user, "code_hash": "h", "created_at": now,
              "expires_at": now + hour, "attempts": 0},
         ])
+        await db.execute(insert(id_token_uses), [
+            {"provider": "apple", "token_sha256": "old", "device_id": device_id(),
+             "expires_at": old},
+            {"provider": "apple", "token_sha256": "live", "device_id": device_id(),
+             "expires_at": now + hour},
+        ])
         family: dict[str, Any] = {"user_id": live_user, "device_id": device_id(),
                                   "current_hash": "c", "generation": 3, "created_at": old}
         await db.execute(insert(refresh_families), [
@@ -138,7 +145,8 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
 
     assert deleted == {
         "outbox": BATCH * 2 + 500, "login_attempts": 1, "transfer_codes": 3,
-        "local_codes": 1, "deletion_codes": 1, "refresh_tokens": 3, "refresh_families": 1,
+        "local_codes": 1, "deletion_codes": 1, "id_token_uses": 1, "refresh_tokens": 3,
+        "refresh_families": 1,
     }
     assert await count(stack, outbox) == 2
     assert set(await emails(stack)) == {LOCKED, "recent@example.com",
@@ -146,6 +154,7 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
     assert await count(stack, transfer_codes) == 2
     assert await count(stack, local_codes) == 2
     assert await count(stack, deletion_codes) == 1
+    assert await count(stack, id_token_uses, id_token_uses.c.token_sha256 == "live") == 1
     # The live and the ended (logged-out, unexpired) families keep every issued hash.
     assert await count(stack, refresh_tokens) == ended_hashes + 3
     assert await count(stack, refresh_families, refresh_families.c.id == "expired-old") == 0
@@ -223,7 +232,7 @@ async def test_atelier_dev_runs_retention_in_the_background(
             running_retention(CliContainer(infrastructure=infrastructure), first_after=0,
                               every=0.05),
         ):
-            for _ in range(100):
+            for _ in range(600):  # up to 30 s on a loaded machine
                 async with engine.connect() as db:
                     left = await db.scalar(select(func.count()).select_from(outbox))
                 if left == 0:
