@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from entrypoints.cli.main import build_parser
+from entrypoints.cli.main import build_parser, parse_args
 
 ATELIER = str(Path(sys.executable).parent / "atelier")
 
@@ -207,3 +207,12 @@ def test_help_runs_for_every_command(env: dict[str, str]) -> None:
 def test_demo_without_a_server_says_how_to_start_one(env: dict[str, str]) -> None:
     line = one_clear_line(run("demo", "--base-url", f"http://127.0.0.1:{free_port()}", env=env))
     assert "uv run atelier dev" in line
+
+
+@pytest.mark.parametrize("argv", [
+    ["keys", "revoke", "-WKCabc", "--data-dir", "/tmp/x"],
+    ["keys", "revoke", "--data-dir", "/tmp/x", "-WKCabc"],
+    ["keys", "revoke", "--data-dir=/tmp/x", "-WKCabc"]])
+def test_a_kid_starting_with_a_dash_goes_with_the_data_dir(argv: list[str]) -> None:
+    args = parse_args(argv)
+    assert (args.kid, args.data_dir) == ("-WKCabc", "/tmp/x")
