@@ -131,23 +131,31 @@ async def running_retention(
     async with running(container, only, shares_infrastructure=True) as resolved:
         run_retention: RunRetention = resolved.value("run_retention")
 
+        stop = asyncio.Event()
+
+        async def stopped_within(seconds: float) -> bool:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+            return stop.is_set()
+
         async def rounds() -> None:
-            await asyncio.sleep(first_after)
-            while True:
+            wait = first_after
+            while not await stopped_within(wait):
                 try:
                     deleted = await run_retention()
                     log.info("retention: %s", deleted)
                 except Exception:
                     log.exception("retention failed; it runs again in %s s", every)
-                await asyncio.sleep(every)
+                wait = every
 
+        # Stopped between rounds, never cancelled inside one: a cancelled database call can
+        # surface as an ordinary error, and the loop would go on. A dev round is short.
         task = asyncio.create_task(rounds())
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            stop.set()
+            await task
 
 
 def create_dev_app(
