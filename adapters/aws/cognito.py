@@ -26,6 +26,13 @@ from domain.shared.errors import Forbidden, NotFound
 from domain.users.model import EmailInUse, WeakPassword
 from domain.users.signup import EmailDomainNotAllowed
 
+# Errors that mean unknown, unconfirmed, disabled or over Cognito's own limit: answered as
+# success, so a code request never tells whether an address is registered.
+_SILENT_FOR_ANY_ADDRESS = (
+    "UserNotFoundException", "InvalidParameterException", "NotAuthorizedException",
+    "LimitExceededException", "CodeDeliveryFailureException",
+)
+
 
 class CognitoIdentityProvider:
     """Sign-up, confirmation, USER_PASSWORD_AUTH log-in and admin enable/disable."""
@@ -113,10 +120,7 @@ class CognitoIdentityProvider:
         except ClientError as exc:
             # Unknown, already confirmed, or Cognito's own per-user limit: all silent, so
             # the answer never tells whether an address is registered.
-            if error_code(exc) in (
-                "UserNotFoundException", "InvalidParameterException", "NotAuthorizedException",
-                "LimitExceededException", "CodeDeliveryFailureException",
-            ):
+            if error_code(exc) in _SILENT_FOR_ANY_ADDRESS:
                 return
             raise
 
@@ -194,10 +198,7 @@ class CognitoIdentityProvider:
         except ClientError as exc:
             # Unknown, unconfirmed, disabled or over Cognito's limit: all silent, so the
             # answer never tells whether an address is registered.
-            if error_code(exc) in (
-                "UserNotFoundException", "InvalidParameterException", "NotAuthorizedException",
-                "LimitExceededException", "CodeDeliveryFailureException",
-            ):
+            if error_code(exc) in _SILENT_FOR_ANY_ADDRESS:
                 return
             raise
 
