@@ -1,30 +1,21 @@
 """The operator commands, run as an operator runs them: `atelier ...` subprocesses."""
 
 import json
-import os
 import socket
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-ATELIER = str(Path(sys.executable).parent / "atelier")
-
-
-def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ATELIER, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+from tests.support.cli import ATELIER, clean_environment, run
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("ATELIER_", "DATABASE_URL", "REDIS_URL", "AWS_"))}
-    return {**clean, "ATELIER_DATA_DIR": str(tmp_path / "data"),
+    return {**clean_environment(tmp_path / "data"),
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'atelier.db'}"}
 
 

@@ -3,10 +3,8 @@
 import argparse
 import base64
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,20 +16,12 @@ import pytest
 from websockets.sync.client import connect
 
 from entrypoints.cli.main import build_parser, parse_args
-
-ATELIER = str(Path(sys.executable).parent / "atelier")
-
-
-def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ATELIER, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+from tests.support.cli import ATELIER, clean_environment, run
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("ATELIER_", "DATABASE_URL", "REDIS_URL", "AWS_"))}
-    return {**clean, "ATELIER_DATA_DIR": str(tmp_path / "data")}
+    return clean_environment(tmp_path / "data")
 
 
 def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
