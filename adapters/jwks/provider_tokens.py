@@ -9,7 +9,6 @@ network; `iss` must be one of the provider's exact issuers and `aud` one of our 
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
-from adapters.jwks.source import MAX_KEYS, HttpJwksSource, JwksError
+from adapters.jwks.source import HttpJwksSource, parse_key_set
 from application.ports.identities import IdTokenVerifier
 from domain.users.identities import InvalidIdToken, Provider, ProviderClaims, ProviderDisabled
 from domain.users.model import InvalidEmail, normalize_email
@@ -49,17 +48,7 @@ def _rsa_key(jwk: Any) -> tuple[str, RSAPublicKey] | None:
 
 def parse_rsa_jwks(body: bytes) -> dict[str, RSAPublicKey]:
     """A provider's JWKS: its RSA signing keys by kid (others are skipped)."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise JwksError("not JSON") from None
-    keys = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(keys, list) or len(keys) > MAX_KEYS:
-        raise JwksError("no usable `keys` list")
-    accepted = dict(filter(None, map(_rsa_key, keys)))
-    if keys and not accepted:
-        raise JwksError("no acceptable RSA signing key")
-    return accepted
+    return parse_key_set(body, _rsa_key, "RSA")
 
 
 @dataclass(frozen=True)

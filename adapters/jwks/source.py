@@ -19,7 +19,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -29,6 +29,7 @@ from domain.keys.model import thumbprint
 log = logging.getLogger("atelier.jwks")
 
 MAX_KEYS = 32
+K = TypeVar("K")
 FIRST_FETCH_BACKOFF = (0.1, 0.2, 0.4, 0.8, 1.0)  # then every second until a first set
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d{1,9})\"?", re.IGNORECASE)
 
@@ -64,7 +65,11 @@ def _ed25519_key(jwk: Any) -> tuple[str, Ed25519PublicKey] | None:
     return kid, Ed25519PublicKey.from_public_bytes(raw)
 
 
-def parse_jwks(body: bytes) -> dict[str, Ed25519PublicKey]:
+def parse_key_set(
+    body: bytes, parse_key: Callable[[Any], tuple[str, K] | None], kind: str
+) -> dict[str, K]:
+    """A JWKS document's acceptable keys by kid (`parse_key` answers None for the others);
+    a document with keys but none acceptable is an error, not an empty set."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -72,10 +77,14 @@ def parse_jwks(body: bytes) -> dict[str, Ed25519PublicKey]:
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list) or len(keys) > MAX_KEYS:
         raise JwksError("no usable `keys` list")
-    accepted = dict(filter(None, map(_ed25519_key, keys)))
+    accepted = dict(filter(None, map(parse_key, keys)))
     if keys and not accepted:
-        raise JwksError("no acceptable Ed25519 signing key")
+        raise JwksError(f"no acceptable {kind} signing key")
     return accepted
+
+
+def parse_jwks(body: bytes) -> dict[str, Ed25519PublicKey]:
+    return parse_key_set(body, _ed25519_key, "Ed25519")
 
 
 class HttpJwksSource:
