@@ -255,3 +255,18 @@ audit_log = Table(
     Index(None, "target_id", "seq"),
     Index(None, "action", "seq"),
 )
+
+# Web console sign-ins (migration 0009_console_sessions): only the SHA-256 of the cookie's
+# session id is stored; rows past expires_at can be purged.
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("admin_subject", String(255), nullable=False),
+    Column("admin_source", String(16), nullable=False),
+    Column("admin_email", String(254), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "admin_subject"),
+    Index(None, "expires_at"),
+)
