@@ -1,9 +1,12 @@
-"""In-memory local admins and audit log (the same contract as adapters/sql/admin.py)."""
+"""In-memory local admins, audit log and console sessions (the contract of adapters/sql)."""
 
 import copy
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from adapters.memory.workspace import Workspace
+from domain.admins.console_session import ConsoleSession
 from domain.admins.model import AuditEntry, LocalAdmin
 from domain.shared.errors import Conflict, NotFound
 
@@ -53,3 +56,39 @@ class InMemoryAuditLogRepository:
             and (target_id is None or entry.target_id == target_id)
         ]
         return copy.deepcopy(found[:limit])
+
+
+class InMemoryConsoleSessionRepository:
+    def __init__(self, workspace: Workspace) -> None:
+        self._ws = workspace
+
+    async def add(self, session: ConsoleSession) -> None:
+        table = self._ws.tables.console_sessions
+        if session.id_sha256 in table:
+            raise Conflict("this console session exists")
+        table[session.id_sha256] = copy.deepcopy(session)
+
+    async def get(self, id_sha256: str) -> ConsoleSession | None:
+        return copy.deepcopy(self._ws.tables.console_sessions.get(id_sha256))
+
+    async def touch(self, id_sha256: str, last_seen_at: datetime) -> None:
+        session = self._ws.tables.console_sessions.get(id_sha256)
+        if session is not None and session.last_seen_at < last_seen_at:
+            session.last_seen_at = last_seen_at
+
+    async def delete(self, id_sha256: str) -> bool:
+        return self._ws.tables.console_sessions.pop(id_sha256, None) is not None
+
+    async def delete_for_admin(self, subject: str) -> int:
+        return self._delete_where(lambda s: s.admin.subject == subject)
+
+    async def delete_expired(self, expired_before: datetime, idle_before: datetime) -> int:
+        return self._delete_where(
+            lambda s: s.expires_at <= expired_before or s.last_seen_at <= idle_before)
+
+    def _delete_where(self, ends: Callable[[ConsoleSession], bool]) -> int:
+        table = self._ws.tables.console_sessions
+        gone = [key for key, session in table.items() if ends(session)]
+        for key in gone:
+            del table[key]
+        return len(gone)

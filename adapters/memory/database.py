@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from application.ports.images import OutboxMessage
+from domain.admins.console_session import ConsoleSession
 from domain.admins.model import AuditEntry, LocalAdmin
 from domain.devices.model import Device
 from domain.exports.model import DataExport
@@ -49,6 +50,8 @@ class Tables:
         default_factory=dict)
     """(provider, SHA-256 of an accepted ID token) -> (its device, the token's expiry)."""
     exports: dict[str, DataExport] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
+    """SHA-256 of a web console session id -> the sign-in."""
 
     def copy(self) -> "Tables":
         return copy.deepcopy(self)

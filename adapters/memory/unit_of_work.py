@@ -2,7 +2,11 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.admin import InMemoryAuditLogRepository, InMemoryLocalAdminRepository
+from adapters.memory.admin import (
+    InMemoryAuditLogRepository,
+    InMemoryConsoleSessionRepository,
+    InMemoryLocalAdminRepository,
+)
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.exports import InMemoryExportRepository
 from adapters.memory.identities import InMemoryIdentityRepository, InMemoryIdTokenUseRepository
@@ -31,6 +35,7 @@ class InMemoryUnitOfWork:
     outbox: InMemoryOutboxRepository
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
+    console_sessions: InMemoryConsoleSessionRepository
     identities: InMemoryIdentityRepository
     id_token_uses: InMemoryIdTokenUseRepository
     exports: InMemoryExportRepository
@@ -48,6 +53,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutboxRepository(self._ws)
         self.audit = InMemoryAuditLogRepository(self._ws)
         self.admins = InMemoryLocalAdminRepository(self._ws)
+        self.console_sessions = InMemoryConsoleSessionRepository(self._ws)
         self.identities = InMemoryIdentityRepository(self._ws)
         self.id_token_uses = InMemoryIdTokenUseRepository(self._ws)
         self.exports = InMemoryExportRepository(self._ws)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
+from adapters.sql.console_sessions import SqlAlchemyConsoleSessionRepository
 from adapters.sql.errors import integrity_errors_as_conflicts
 from adapters.sql.exports import SqlAlchemyExportRepository
 from adapters.sql.identities import SqlAlchemyIdentityRepository, SqlAlchemyIdTokenUseRepository
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork:
     outbox: SqlAlchemyOutboxRepository
     audit: SqlAlchemyAuditLogRepository
     admins: SqlAlchemyLocalAdminRepository
+    console_sessions: SqlAlchemyConsoleSessionRepository
     identities: SqlAlchemyIdentityRepository
     id_token_uses: SqlAlchemyIdTokenUseRepository
     exports: SqlAlchemyExportRepository
@@ -59,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlAlchemyOutboxRepository(session)
         self.audit = SqlAlchemyAuditLogRepository(session)
         self.admins = SqlAlchemyLocalAdminRepository(session)
+        self.console_sessions = SqlAlchemyConsoleSessionRepository(session)
         self.identities = SqlAlchemyIdentityRepository(session)
         self.id_token_uses = SqlAlchemyIdTokenUseRepository(session)
         self.exports = SqlAlchemyExportRepository(session)

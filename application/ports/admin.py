@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.admins.console_session import ConsoleSession
 from domain.admins.model import AdminIdentity, AuditEntry, LocalAdmin
 from domain.users.model import UserKind, UserStatus
 
@@ -42,6 +43,25 @@ class LocalAdminRepository(Protocol):
         """Raises Conflict when the e-mail is taken."""
         ...
     async def update(self, admin: LocalAdmin) -> None: ...
+
+
+class ConsoleSessionRepository(Protocol):
+    """Web console sign-ins, keyed by the SHA-256 of the browser's session id."""
+
+    async def add(self, session: ConsoleSession) -> None: ...
+    async def get(self, id_sha256: str) -> ConsoleSession | None: ...
+    async def touch(self, id_sha256: str, last_seen_at: datetime) -> None:
+        """Moves last_seen_at forward (never back)."""
+        ...
+    async def delete(self, id_sha256: str) -> bool:
+        """True when there was such a session."""
+        ...
+    async def delete_for_admin(self, subject: str) -> int:
+        """Ends every session of one admin; how many there were."""
+        ...
+    async def delete_expired(self, expired_before: datetime, idle_before: datetime) -> int:
+        """Sessions past their absolute limit or last seen before `idle_before`."""
+        ...
 
 
 class PasswordHasher(Protocol):

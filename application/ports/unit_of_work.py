@@ -2,7 +2,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
-from application.ports.admin import AuditLogRepository, LocalAdminRepository
+from application.ports.admin import (
+    AuditLogRepository,
+    ConsoleSessionRepository,
+    LocalAdminRepository,
+)
 from application.ports.exports import ExportRepository
 from application.ports.identities import IdentityRepository, IdTokenUseRepository
 from application.ports.images import OutboxRepository
@@ -40,6 +44,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLogRepository: ...
     @property
     def admins(self) -> LocalAdminRepository: ...
+    @property
+    def console_sessions(self) -> ConsoleSessionRepository: ...
     @property
     def identities(self) -> IdentityRepository: ...
     @property
