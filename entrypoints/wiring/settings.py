@@ -209,6 +209,12 @@ class Settings(BaseSettings):
     admin_cognito_jwks_url: str | None = None
     """Where admin tokens' keys are fetched. Unset: `<issuer>/.well-known/jwks.json`."""
 
+    # web console (`/`, behind `admin_allowed_cidrs` too)
+    console_session_idle_minutes: float = 30.0
+    """A console sign-in ends after this long without a request."""
+    console_session_absolute_hours: float = 12.0
+    """A console sign-in ends this long after it began, however busy."""
+
     # edge gateway (`/v1/realtime`)
     jwks_url: str | None = None
     """The JWKS the gateway verifies connection tokens with. Unset: `<public_url or
@@ -248,6 +254,14 @@ class Settings(BaseSettings):
     """Longest wait between resubscriptions."""
     realtime_bus_prefix: str = "atelier:rt:"
     """Redis channel prefix of the realtime bus; isolates environments sharing a Redis."""
+
+    # metrics (Prometheus text format, on a port of their own)
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    """Port of the Prometheus metrics server (`GET /metrics`), apart from the public port;
+    `atelier dev` serves every app's metrics there together. 0 turns metrics off."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics server listens on (`0.0.0.0` for a scraper outside the host or
+    task)."""
 
     def auth_policy(self) -> AuthPolicy:
         return AuthPolicy(
