@@ -7,14 +7,16 @@ from typing import Any, Protocol
 from dependency_injector import containers
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from entrypoints.http_edge.docs_page import OfflineSwagger, docs_router
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
 from entrypoints.http_edge.source_ip import SOURCE_IP
+from entrypoints.http_edge.tracing import TracingMiddleware
 from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.lifespan import running
 
@@ -26,12 +28,13 @@ class Background(Protocol):
 
 
 def api_docs(title: str, prefix: str, *, bearer_on_every_route: bool = False) -> OpenAPIConfig:
-    """The OpenAPI document at `<prefix>/schema` (JSON and Swagger UI)."""
+    """The OpenAPI document at `<prefix>/schema` (JSON and Swagger UI, served offline)."""
     return OpenAPIConfig(
         title=title,
         version="1.0.0",
         path=f"{prefix}/schema",
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        openapi_router=docs_router(f"{prefix}/schema"),
+        render_plugins=[JsonRenderPlugin(), OfflineSwagger(f"{prefix}/schema")],
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
         security=[{"bearer": []}] if bearer_on_every_route else None,
@@ -68,7 +71,7 @@ def create_api(
         dependencies={**resolved.dependencies(), "source_ip": SOURCE_IP},
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=JsonBodyRequest,
-        middleware=[RequestLogMiddleware],
+        middleware=[TracingMiddleware, RequestLogMiddleware],  # the access line in the span
         openapi_config=docs,
         lifespan=[lifespan],
         logging_config=None,
