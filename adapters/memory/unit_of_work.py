@@ -7,6 +7,7 @@ from adapters.memory.admin import (
     InMemoryConsoleSessionRepository,
     InMemoryLocalAdminRepository,
 )
+from adapters.memory.admin_counts import InMemoryAdminCounts
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.exports import InMemoryExportRepository
 from adapters.memory.identities import InMemoryIdentityRepository, InMemoryIdTokenUseRepository
@@ -36,6 +37,7 @@ class InMemoryUnitOfWork:
     audit: InMemoryAuditLogRepository
     admins: InMemoryLocalAdminRepository
     console_sessions: InMemoryConsoleSessionRepository
+    counts: InMemoryAdminCounts
     identities: InMemoryIdentityRepository
     id_token_uses: InMemoryIdTokenUseRepository
     exports: InMemoryExportRepository
@@ -54,6 +56,7 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLogRepository(self._ws)
         self.admins = InMemoryLocalAdminRepository(self._ws)
         self.console_sessions = InMemoryConsoleSessionRepository(self._ws)
+        self.counts = InMemoryAdminCounts(self._ws)
         self.identities = InMemoryIdentityRepository(self._ws)
         self.id_token_uses = InMemoryIdTokenUseRepository(self._ws)
         self.exports = InMemoryExportRepository(self._ws)

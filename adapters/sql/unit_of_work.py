@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.admin import SqlAlchemyAuditLogRepository, SqlAlchemyLocalAdminRepository
+from adapters.sql.admin_counts import SqlAlchemyAdminCounts
 from adapters.sql.console_sessions import SqlAlchemyConsoleSessionRepository
 from adapters.sql.errors import integrity_errors_as_conflicts
 from adapters.sql.exports import SqlAlchemyExportRepository
@@ -40,6 +41,7 @@ class SqlAlchemyUnitOfWork:
     audit: SqlAlchemyAuditLogRepository
     admins: SqlAlchemyLocalAdminRepository
     console_sessions: SqlAlchemyConsoleSessionRepository
+    counts: SqlAlchemyAdminCounts
     identities: SqlAlchemyIdentityRepository
     id_token_uses: SqlAlchemyIdTokenUseRepository
     exports: SqlAlchemyExportRepository
@@ -62,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAlchemyAuditLogRepository(session)
         self.admins = SqlAlchemyLocalAdminRepository(session)
         self.console_sessions = SqlAlchemyConsoleSessionRepository(session)
+        self.counts = SqlAlchemyAdminCounts(session)
         self.identities = SqlAlchemyIdentityRepository(session)
         self.id_token_uses = SqlAlchemyIdTokenUseRepository(session)
         self.exports = SqlAlchemyExportRepository(session)

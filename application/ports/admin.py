@@ -6,6 +6,7 @@ from typing import Protocol
 
 from domain.admins.console_session import ConsoleSession
 from domain.admins.model import AdminIdentity, AuditEntry, LocalAdmin
+from domain.images.model import ImageStatus
 from domain.users.model import UserKind, UserStatus
 
 
@@ -61,6 +62,15 @@ class ConsoleSessionRepository(Protocol):
         ...
     async def delete_expired(self, expired_before: datetime, idle_before: datetime) -> int:
         """Sessions past their absolute limit or last seen before `idle_before`."""
+        ...
+
+
+class AdminCounts(Protocol):
+    """What the console's overview counts."""
+
+    async def users_by_kind(self) -> dict[UserKind, int]: ...
+    async def images_by_status(self, since: datetime) -> dict[ImageStatus, int]:
+        """Images created at or after `since`, by status (hidden ones included)."""
         ...
 
 

@@ -3,6 +3,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.admin import (
+    AdminCounts,
     AuditLogRepository,
     ConsoleSessionRepository,
     LocalAdminRepository,
@@ -46,6 +47,8 @@ class UnitOfWork(Protocol):
     def admins(self) -> LocalAdminRepository: ...
     @property
     def console_sessions(self) -> ConsoleSessionRepository: ...
+    @property
+    def counts(self) -> AdminCounts: ...
     @property
     def identities(self) -> IdentityRepository: ...
     @property
