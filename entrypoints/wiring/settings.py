@@ -214,6 +214,15 @@ class Settings(BaseSettings):
     """A console sign-in ends after this long without a request."""
     console_session_absolute_hours: float = 12.0
     """A console sign-in ends this long after it began, however busy."""
+    console_public_url: str | None = None
+    """The console's address as browsers reach it (sign-in comes back to
+    `<console_public_url>/auth/callback`). Unset: `public_url`, else `issuer`."""
+    console_cognito_domain: str | None = None
+    """The user pool's hosted UI address (e.g. `https://auth.example.com`): where the console
+    sends admins to sign in when `admin_auth` is `cognito`."""
+    console_cognito_client_id: str | None = None
+    """The app client the console signs in with (authorization code with PKCE, no secret); it
+    must also be one of `admin_cognito_client_ids`."""
 
     # edge gateway (`/v1/realtime`)
     jwks_url: str | None = None
@@ -254,6 +263,11 @@ class Settings(BaseSettings):
     """Longest wait between resubscriptions."""
     realtime_bus_prefix: str = "atelier:rt:"
     """Redis channel prefix of the realtime bus; isolates environments sharing a Redis."""
+
+    # traces (OpenTelemetry; the standard OTEL_* variables say where spans go)
+    tracing_enabled: bool = True
+    """Trace requests, jobs and deliveries, and put the `trace_id` in log lines. Spans are
+    exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; off, every span is a no-op."""
 
     # metrics (Prometheus text format, on a port of their own)
     metrics_port: int = Field(default=9464, ge=0, le=65535)
