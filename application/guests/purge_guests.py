@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from application.auth.policy import AuthPolicy
 from application.ports.clock import Clock
 from application.ports.images import ObjectStore
@@ -19,7 +21,8 @@ class PurgeGuests:
         self._uow_factory, self._store, self._policy, self._clock = (
             uow_factory, store, policy, clock)
 
-    async def __call__(self) -> int:
+    async def __call__(self, progress: Callable[[int], None] = lambda purged: None) -> int:
+        """How many guests were purged; `progress` hears the count as it grows."""
         now = self._clock()
         cutoff = purge_cutoff(now, self._policy.guest_inactivity)
         purged, stored = 0, []
@@ -32,6 +35,7 @@ class PurgeGuests:
                 stored += [job.object_key for job in images if job.object_key]
                 await uow.users.delete(guest.id)  # images, devices, sessions: by cascade
                 purged += 1
+                progress(purged)
             await uow.commit()
         # After the commit: a crash in between leaves orphan objects, never a dangling row.
         for key in stored:

@@ -100,6 +100,14 @@ class ImageJob:
         self.failure_reason = (reason or "generation failed")[:MAX_REASON]
         self.completed_at = self.updated_at = now
 
+    def requeue(self, now: datetime) -> None:
+        """failed -> queued: an operator sends a job that gave up back to the work queue."""
+        self._require(ImageStatus.FAILED, move="requeue")
+        self.status = ImageStatus.QUEUED
+        self.failure_reason = None
+        self.completed_at = None
+        self.updated_at = now
+
     def hide(self, now: datetime) -> None:
         """Moderation: the image stays stored but nobody is shown it."""
         self._require(*(s for s in ImageStatus if s is not ImageStatus.DELETED), move="hide")

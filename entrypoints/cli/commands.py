@@ -7,6 +7,7 @@ from typing import Any
 
 from entrypoints.http_edge.logging import configure_logging
 from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import install_tracing
 
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -113,6 +114,7 @@ def dev(args: argparse.Namespace) -> int:
     _ensure_port_free(args.host, args.port)
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
+    install_tracing(settings, "atelier-dev")
     os.umask(0o077)  # what the embedded default writes is its owner's alone
     make_data_dir_private(settings)
     settings = _listening_at(settings, args.host, args.port)
@@ -131,6 +133,7 @@ def serve(args: argparse.Namespace) -> int:
     _ensure_port_free(args.host, args.port)
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
+    install_tracing(settings, f"atelier-{args.entrypoint}")
     infrastructure = Infrastructure(settings=settings)
     app: ASGIApp
     if args.entrypoint == "mobile-api":
@@ -199,26 +202,62 @@ async def keys_revoke(args: argparse.Namespace) -> int:
 
 async def guests_purge(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
+    from entrypoints.cli.progress import ProgressLine
 
     async with use_case(await _resolved(args), "purge_guests") as purge:
-        purged = await purge()
+        with ProgressLine("purge", "guests") as progress:
+            purged = await purge(progress)
     print(f"purged {purged} idle guest(s)")
     return 0
 
 
 async def maintenance_run(args: argparse.Namespace) -> int:
     from entrypoints.cli.container import use_case
-
-    def progress(table: str, deleted: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{table}: {deleted} deleted", end="", file=sys.stderr, flush=True)
+    from entrypoints.cli.progress import ProgressLine
 
     async with use_case(await _resolved(args), "run_retention") as run_retention:
-        deleted: dict[str, int] = await run_retention(progress)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+        with ProgressLine("maintenance", "deleted") as line:
+            deleted: dict[str, int] = await run_retention(
+                lambda table, count: line(count, table))
     for table, count in deleted.items():
         print(f"{table}: {count} deleted")
+    return 0
+
+
+async def jobs_list(args: argparse.Namespace) -> int:
+    from application.images.redrive_jobs import retryable
+    from domain.images.model import ImageStatus
+    from entrypoints.cli.container import use_case
+
+    status = ImageStatus.FAILED if args.failed else ImageStatus(args.status)
+    async with use_case(await _resolved(args), "list_jobs") as list_jobs:
+        jobs = await list_jobs(status, args.limit)
+    for job in jobs:
+        note = job.failure_reason or ""
+        if status is ImageStatus.FAILED:
+            note = f"{'redrivable' if retryable(job) else 'final':<10}  {note}"
+        print(f"{job.id}  {job.status.value:<10} {job.updated_at.isoformat()}  "
+              f"user {job.user_id}  {note}".rstrip())
+    if not jobs:
+        print(f"no {status.value} jobs", file=sys.stderr)
+    return 0
+
+
+async def jobs_redrive(args: argparse.Namespace) -> int:
+    from entrypoints.cli.container import use_case
+    from entrypoints.cli.progress import ProgressLine
+
+    async with use_case(await _resolved(args), "redrive_jobs") as redrive:
+        with ProgressLine("redrive", "jobs") as progress:
+            done = await redrive(args.limit, args.dry_run, progress)
+    verb = "would send" if args.dry_run else "sent"
+    for image_id in done.sent:
+        print(f"{image_id}  {verb} back to the work queue")
+    for image_id in done.dropped:
+        print(f"{image_id}  {'would drop' if args.dry_run else 'dropped'} its dead letter "
+              "(the job finished another way)")
+    print(f"{verb} {len(done.sent)} job(s) back to the work queue"
+          + (" (dry run: nothing changed)" if args.dry_run else ""))
     return 0
 
 

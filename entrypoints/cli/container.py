@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 
 from application.admin.local_admins import CreateLocalAdmin
 from application.guests.purge_guests import PurgeGuests
+from application.images.redrive_jobs import ListJobs, RedriveJobs
 from application.keys.manage_keys import ListKeys, RevokeAndReplace, RevokeKey
 from application.maintenance.retention import RunRetention
 from entrypoints.wiring.di import ResolvedProviders
@@ -30,6 +31,8 @@ class CliContainer(containers.DeclarativeContainer):
     purge_guests = providers.Singleton(
         PurgeGuests, uow_factory, infrastructure.object_store, infrastructure.policy, clock)
     run_retention = providers.Singleton(RunRetention, infrastructure.retention_store, clock)
+    list_jobs = providers.Singleton(ListJobs, uow_factory)
+    redrive_jobs = providers.Singleton(RedriveJobs, uow_factory, infrastructure.job_queue, clock)
     create_local_admin = providers.Singleton(
         CreateLocalAdmin, uow_factory, infrastructure.password_hasher, clock)
 

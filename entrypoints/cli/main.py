@@ -21,6 +21,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small: give 1 or more")
+    return number
+
+
 def _serve_args(parser: argparse.ArgumentParser, host: str = HOST) -> None:
     parser.add_argument("--host", default=host, help=f"address to listen on (default {host})")
     parser.add_argument("--port", type=_port, default=PORT,
@@ -93,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
     purge = guests_sub.add_parser("purge", help="delete guests idle past the limit")
     _data_dir_arg(purge)
     purge.set_defaults(run=commands.guests_purge)
+
+    jobs = sub.add_parser("jobs", help="image jobs: the failed and the dead-lettered")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_list = jobs_sub.add_parser("list", help="jobs in one state, the longest unchanged first")
+    jobs_list.add_argument("--failed", action="store_true",
+                           help="the failed jobs, each marked redrivable or final")
+    jobs_list.add_argument("--status", default="queued",
+                           choices=["queued", "generating", "ready", "failed", "deleted"],
+                           help="the state to list (default queued: jobs waiting for a worker)")
+    jobs_list.add_argument("--limit", type=_positive, default=100,
+                           help="at most this many (default 100)")
+    _data_dir_arg(jobs_list)
+    jobs_list.set_defaults(run=commands.jobs_list)
+    redrive = jobs_sub.add_parser(
+        "redrive", help="send the dead-lettered and given-up jobs back to the work queue")
+    redrive.add_argument("--dry-run", action="store_true",
+                         help="say what would be sent back, change nothing")
+    redrive.add_argument("--limit", type=_positive, default=1000,
+                         help="at most this many jobs (default 1000)")
+    _data_dir_arg(redrive)
+    redrive.set_defaults(run=commands.jobs_redrive)
 
     maintenance = sub.add_parser("maintenance", help="housekeeping run on a schedule")
     maintenance_sub = maintenance.add_subparsers(dest="maintenance_command", required=True)
