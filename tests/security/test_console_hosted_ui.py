@@ -4,12 +4,14 @@ token verifier on the access token it yields."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from application.ports.admin import AdminTokenVerifier
 from domain.admins.model import NotAnAdmin
 from entrypoints.console.hosted_ui import HostedUi, HostedUiRefused, PendingSignIn
 from entrypoints.wiring.builders import build_admin_tokens
@@ -17,6 +19,11 @@ from entrypoints.wiring.settings import Settings
 from tests.support.fake_cognito_oauth import CLIENT_ID, FakeHostedUi, running_fake_hosted_ui
 
 CONSOLE = "http://127.0.0.1:8000"
+
+
+def admin_token_verifier(settings: Settings) -> AbstractAsyncContextManager[AdminTokenVerifier]:
+    """The admin API's verifier for `admin_auth = cognito` (no key ring or database used)."""
+    return asynccontextmanager(build_admin_tokens)(settings, None, None)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +80,9 @@ async def test_an_admin_signs_in_and_gets_an_admin_access_token(
     url, pending = hosted_ui.begin()
     code, state = await authorize(fake, url)
     access_token = await hosted_ui.complete(pending, code, state)
-    verifiers = build_admin_tokens(settings, None, None)  # type: ignore[arg-type]
-    admin_tokens = await anext(verifiers)
-    try:
+    async with admin_token_verifier(settings) as admin_tokens:
         admin = await admin_tokens.verify(access_token)
-        assert admin.subject == fake.users["ada"].sub
-    finally:
-        await verifiers.aclose()
+    assert admin.subject == fake.users["ada"].sub
 
 
 async def test_a_pool_member_outside_admins_is_not_an_admin(
@@ -87,13 +90,9 @@ async def test_a_pool_member_outside_admins_is_not_an_admin(
     url, pending = hosted_ui.begin()
     code, state = await authorize(fake, url, "bob")
     access_token = await hosted_ui.complete(pending, code, state)  # the pool vouches for bob
-    verifiers = build_admin_tokens(settings, None, None)  # type: ignore[arg-type]
-    admin_tokens = await anext(verifiers)
-    try:
+    async with admin_token_verifier(settings) as admin_tokens:
         with pytest.raises(NotAnAdmin):
             await admin_tokens.verify(access_token)
-    finally:
-        await verifiers.aclose()
 
 
 async def test_another_pkce_verifier_is_refused(hosted_ui: HostedUi, fake: FakeHostedUi) -> None:
