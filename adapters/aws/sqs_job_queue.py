@@ -9,13 +9,15 @@ from adapters.aws.clients import error_code
 from application.ports.images import ReceivedJob
 
 MAX_BATCH, MAX_WAIT = 10, 20
+TRACEPARENT = "traceparent"
 MAX_VISIBILITY = 43200  # 12 h, SQS's ceiling
 STALE_RECEIPT = {"ReceiptHandleIsInvalid", "InvalidParameterValue",
                  "AWS.SimpleQueueService.MessageNotInflight"}
 
 
 class SqsJobQueue:
-    """Messages are `{"image_id": ...}`; the dead-letter queue is wherever the queue's
+    """Messages are `{"image_id": ...}`, with the trace context in the message attribute
+    `traceparent` (where tracing tools look for it); the dead-letter queue is wherever the queue's
     redrive policy sends messages after maxReceiveCount receives."""
 
     def __init__(
@@ -37,9 +39,12 @@ class SqsJobQueue:
             dead_letter_url = (await client.get_queue_url(QueueName=name))["QueueUrl"]
         return cls(client, queue_url, dead_letter_url, visibility_timeout)
 
-    async def send(self, image_id: str) -> None:
+    async def send(self, image_id: str, traceparent: str | None = None) -> None:
+        attributes = {} if traceparent is None else {
+            TRACEPARENT: {"DataType": "String", "StringValue": traceparent}}
         await self._client.send_message(
-            QueueUrl=self._url, MessageBody=json.dumps({"image_id": image_id}))
+            QueueUrl=self._url, MessageBody=json.dumps({"image_id": image_id}),
+            MessageAttributes=attributes)
 
     async def receive(self, max_jobs: int, wait_seconds: float) -> list[ReceivedJob]:
         return await self._receive(self._url, max_jobs, wait_seconds, self._visibility)
@@ -70,6 +75,7 @@ class SqsJobQueue:
             QueueUrl=url, MaxNumberOfMessages=max(1, min(MAX_BATCH, max_jobs)),
             WaitTimeSeconds=max(0, min(MAX_WAIT, int(wait))), VisibilityTimeout=visibility,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=[TRACEPARENT],
         )
         jobs = []
         for message in response.get("Messages", []):
@@ -78,7 +84,9 @@ class SqsJobQueue:
             except (ValueError, KeyError, TypeError):
                 image_id = ""  # unreadable: the worker acknowledges and logs it
             count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-            jobs.append(ReceivedJob(image_id, message["ReceiptHandle"], count))
+            traceparent = message.get("MessageAttributes", {}).get(TRACEPARENT, {})
+            jobs.append(ReceivedJob(image_id, message["ReceiptHandle"], count,
+                                    traceparent.get("StringValue")))
         return jobs
 
     @staticmethod

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS messages (
     visible_at REAL NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0,
     receipt TEXT,
-    sent_at REAL NOT NULL
+    sent_at REAL NOT NULL,
+    traceparent TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_messages_queue_visible_at ON messages (queue, visible_at);
 CREATE UNIQUE INDEX IF NOT EXISTS ix_messages_receipt ON messages (receipt);
@@ -45,17 +46,21 @@ class SqliteJobQueue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(messages)")}
+        if "traceparent" not in columns:  # a queue file from before traces
+            self._db.execute("ALTER TABLE messages ADD COLUMN traceparent TEXT")
         self._arrived = asyncio.Event()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    async def send(self, image_id: str) -> None:
+    async def send(self, image_id: str, traceparent: str | None = None) -> None:
         now = time.time()
         await self._run(
-            "INSERT INTO messages (id, queue, image_id, visible_at, sent_at)"
-            " VALUES (?, ?, ?, ?, ?)", (secrets.token_hex(16), MAIN, image_id, now, now))
+            "INSERT INTO messages (id, queue, image_id, visible_at, sent_at, traceparent)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (secrets.token_hex(16), MAIN, image_id, now, now, traceparent))
         self._arrived.set()
 
     async def receive(self, max_jobs: int, wait_seconds: float) -> list[ReceivedJob]:
@@ -111,10 +116,10 @@ class SqliteJobQueue:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             rows = self._db.execute(
-                "SELECT id, image_id, receive_count FROM messages"
+                "SELECT id, image_id, receive_count, traceparent FROM messages"
                 " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
                 (queue, now, max_jobs * 2 + 10)).fetchall()
-            for message_id, image_id, count in rows:
+            for message_id, image_id, count, traceparent in rows:
                 if len(taken) >= max_jobs:
                     break
                 if queue == MAIN and count >= self._max_receives:
@@ -127,7 +132,7 @@ class SqliteJobQueue:
                 self._db.execute(
                     "UPDATE messages SET receive_count = ?, receipt = ?, visible_at = ?"
                     " WHERE id = ?", (count + 1, receipt, now + self._visibility, message_id))
-                taken.append(ReceivedJob(image_id, receipt, count + 1))
+                taken.append(ReceivedJob(image_id, receipt, count + 1, traceparent))
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")

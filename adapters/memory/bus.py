@@ -15,9 +15,11 @@ class InMemoryRealtimeBus:
     def __init__(self) -> None:
         self._listeners: set[asyncio.Queue[BusMessage]] = set()
 
-    async def publish(self, channel: str, data: dict[str, Any]) -> None:
+    async def publish(
+        self, channel: str, data: dict[str, Any], traceparent: str | None = None
+    ) -> None:
         # What Redis would carry: a JSON copy (non-JSON data fails here, as it would there).
-        message = BusMessage(channel, json.loads(json.dumps(data)))
+        message = BusMessage(channel, json.loads(json.dumps(data)), traceparent)
         for queue in list(self._listeners):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(message)

@@ -16,6 +16,7 @@ class _Message:
     visible_at: float
     receive_count: int = 0
     receipt: str | None = None
+    traceparent: str | None = None
 
 
 class InMemoryJobQueue:
@@ -32,8 +33,9 @@ class InMemoryJobQueue:
         self._dead: dict[str, _Message] = {}
         self._arrived = asyncio.Event()
 
-    async def send(self, image_id: str) -> None:
-        self._main[secrets.token_hex(8)] = _Message(image_id, self._clock())
+    async def send(self, image_id: str, traceparent: str | None = None) -> None:
+        self._main[secrets.token_hex(8)] = _Message(
+            image_id, self._clock(), traceparent=traceparent)
         self._arrived.set()
 
     async def receive(self, max_jobs: int, wait_seconds: float) -> list[ReceivedJob]:
@@ -80,12 +82,14 @@ class InMemoryJobQueue:
                 continue
             if redrive and message.receive_count >= self._max_receives:
                 del queue[message_id]
-                self._dead[message_id] = _Message(message.image_id, now)
+                self._dead[message_id] = _Message(
+                    message.image_id, now, traceparent=message.traceparent)
                 continue
             message.receive_count += 1
             message.receipt = f"{message_id}.{secrets.token_hex(8)}"
             message.visible_at = now + self._visibility
-            taken.append(ReceivedJob(message.image_id, message.receipt, message.receive_count))
+            taken.append(ReceivedJob(message.image_id, message.receipt, message.receive_count,
+                                     message.traceparent))
         return taken
 
     @staticmethod

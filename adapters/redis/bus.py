@@ -1,8 +1,9 @@
 """`RedisRealtimeBus`: Redis pub/sub between the origin and every gateway node.
 
 A message on channel `c` is published to the Redis channel `<prefix>c` as the JSON
-`{"channel": c, "data": ...}`. Each node holds ONE subscription connection (PSUBSCRIBE
-`<prefix>*`) however many local listeners it has, and fans messages out to them. When the
+`{"channel": c, "data": ...}`, plus `"traceparent"` when the publisher is traced. Each node
+holds ONE subscription connection (PSUBSCRIBE `<prefix>*`) however many local listeners it
+has, and fans messages out to them. When the
 connection dies (Redis restart, `CLIENT KILL`), `healthy` turns False and the node
 resubscribes with jittered exponential backoff; messages published meanwhile are lost, as
 pub/sub promises nothing more.
@@ -47,8 +48,13 @@ class RedisRealtimeBus:
         self._subscriber: asyncio.Task[None] | None = None
         self._subscribed = False
 
-    async def publish(self, channel: str, data: dict[str, Any]) -> None:
-        payload = json.dumps({"channel": channel, "data": data}, separators=(",", ":"))
+    async def publish(
+        self, channel: str, data: dict[str, Any], traceparent: str | None = None
+    ) -> None:
+        envelope: dict[str, Any] = {"channel": channel, "data": data}
+        if traceparent is not None:
+            envelope["traceparent"] = traceparent
+        payload = json.dumps(envelope, separators=(",", ":"))
         await self._redis.publish(self._prefix + channel, payload)
 
     async def listen(self) -> AsyncIterator[BusMessage]:
@@ -115,7 +121,9 @@ class RedisRealtimeBus:
     def _deliver(self, redis_channel: bytes | str, raw: bytes | str) -> None:
         try:
             decoded = json.loads(raw)
-            message = BusMessage(str(decoded["channel"]), decoded["data"])
+            traceparent = decoded.get("traceparent")
+            message = BusMessage(str(decoded["channel"]), decoded["data"],
+                                 traceparent if isinstance(traceparent, str) else None)
         except (ValueError, KeyError, TypeError):
             log.warning("dropped a malformed realtime bus message")
             return

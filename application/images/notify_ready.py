@@ -18,7 +18,8 @@ class NotifyImageReady:
     async def publish(self, payload: dict[str, Any]) -> None:
         url = await self._store.download_url(payload["object_key"], self._policy.url_ttl_seconds)
         await self._bus.publish(f"user:{payload['user_id']}", {
-            "type": "image.ready", "id": payload["image_id"], "status": "ready", "url": url})
+            "type": "image.ready", "id": payload["image_id"], "status": "ready", "url": url},
+            payload.get("traceparent"))
 
     async def email(self, payload: dict[str, Any]) -> None:
         prompt = payload.get("prompt", "")

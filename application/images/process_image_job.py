@@ -66,7 +66,7 @@ class ProcessImageJob:
                         job.id, busy, delay, received.receive_count)
             await self._queue.change_visibility(received.receipt, delay)
             return Outcome.RETRY
-        outcome = await self._finish(job.id, key)
+        outcome = await self._finish(job.id, key, received.traceparent)
         await self._queue.delete(received.receipt)
         if outcome is Outcome.READY:
             self._notifications.wake()
@@ -82,7 +82,7 @@ class ProcessImageJob:
             await uow.commit()
         return job
 
-    async def _finish(self, image_id: str, key: str) -> Outcome:
+    async def _finish(self, image_id: str, key: str, traceparent: str | None) -> Outcome:
         async with self._uow_factory() as uow:
             job = await uow.images.get_for_update(image_id)
             if job is None or job.status is ImageStatus.DELETED:
@@ -95,6 +95,8 @@ class ProcessImageJob:
             await uow.images.update(job)
             payload = {"image_id": ready.image_id, "user_id": ready.user_id,
                        "object_key": ready.object_key}
+            if traceparent is not None:  # the notifications continue the job's trace
+                payload["traceparent"] = traceparent
             await uow.outbox.add(OutboxMessage(new_id(), IMAGE_READY, payload, now))
             owner = await uow.users.get(ready.user_id)
             if owner and owner.notify_by_email and owner.email and owner.email_confirmed:

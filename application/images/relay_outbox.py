@@ -61,7 +61,7 @@ def to_job_queue(queue: JobQueue) -> Destinations:
     """Where the mobile API's relay sends `image.requested`."""
 
     async def send(payload: dict[str, Any]) -> None:
-        await queue.send(str(payload["image_id"]))
+        await queue.send(str(payload["image_id"]), payload.get("traceparent"))
 
     return {IMAGE_REQUESTED: send}
 

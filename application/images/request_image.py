@@ -13,7 +13,8 @@ from domain.users.model import User
 
 class RequestImage:
     """Queues an image: the job and its outbox message commit together, so a request
-    accepted while the queue is down is still delivered. An Idempotency-Key replays."""
+    accepted while the queue is down is still delivered. An Idempotency-Key replays.
+    `traceparent` (the request's trace) travels in the outbox message to the worker."""
 
     def __init__(
         self, uow_factory: UnitOfWorkFactory, policy: ImagePolicy, clock: Clock, relay: Wakeup
@@ -23,12 +24,12 @@ class RequestImage:
 
     async def __call__(
         self, user: User, prompt: str, size: str | None, quality: str | None,
-        idempotency_key: str | None = None,
+        idempotency_key: str | None = None, traceparent: str | None = None,
     ) -> ImageJob:
         wanted = ImageRequest.parse(prompt, size, quality)
         key = check_idempotency_key(idempotency_key)
         try:
-            job = await self._queue(user, wanted, key)
+            job = await self._queue(user, wanted, key, traceparent)
         except Conflict:
             # Two requests raced with one key: the one that committed is the answer.
             replayed = await self._replay(user.id, wanted, key) if key else None
@@ -38,7 +39,9 @@ class RequestImage:
         self._relay.wake()
         return job
 
-    async def _queue(self, user: User, wanted: ImageRequest, key: str | None) -> ImageJob:
+    async def _queue(
+        self, user: User, wanted: ImageRequest, key: str | None, traceparent: str | None
+    ) -> ImageJob:
         now = self._clock()
         async with self._uow_factory() as uow:
             await uow.users.lock(user.id)  # concurrent requests count one after another
@@ -50,8 +53,10 @@ class RequestImage:
             self._policy.quota.check(user.is_guest, used, now)
             job = ImageJob.request(new_id(), user.id, wanted, now, key)
             await uow.images.add(job)
-            await uow.outbox.add(
-                OutboxMessage(new_id(), IMAGE_REQUESTED, {"image_id": job.id}, now))
+            payload = {"image_id": job.id}
+            if traceparent is not None:
+                payload["traceparent"] = traceparent
+            await uow.outbox.add(OutboxMessage(new_id(), IMAGE_REQUESTED, payload, now))
             await uow.commit()
         return job
 

@@ -15,6 +15,8 @@ class ReceivedJob:
     image_id: str
     receipt: str
     receive_count: int
+    traceparent: str | None = None
+    """The W3C trace context the job was sent under (it follows the request's trace)."""
 
 
 class JobQueue(Protocol):
@@ -22,7 +24,9 @@ class JobQueue(Protocol):
     default): a received job stays invisible for a while and comes back unless deleted;
     after too many receives it moves to the dead-letter queue."""
 
-    async def send(self, image_id: str) -> None: ...
+    async def send(self, image_id: str, traceparent: str | None = None) -> None:
+        """Queues the job; `traceparent` travels with it to the worker."""
+        ...
 
     async def receive(self, max_jobs: int, wait_seconds: float) -> list[ReceivedJob]:
         """Long-polls up to `wait_seconds`; may answer fewer (or no) jobs."""

@@ -20,12 +20,16 @@ class Mailer(Protocol):
 class BusMessage:
     channel: str
     data: dict[str, Any]
+    traceparent: str | None = None
+    """The W3C trace context of the work that published it, beside (never inside) `data`."""
 
 
 class RealtimeBus(Protocol):
     """Publishes `{channel, data}` to every node; each node delivers to its subscribers."""
 
-    async def publish(self, channel: str, data: dict[str, Any]) -> None: ...
+    async def publish(
+        self, channel: str, data: dict[str, Any], traceparent: str | None = None
+    ) -> None: ...
 
     def listen(self) -> AsyncIterator[BusMessage]:
         """Every message published after the call, on every channel."""

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from litestar import types as asgi
 from litestar.connection import ASGIConnection
+from opentelemetry.trace import SpanKind
 
 from adapters.crypto.eddsa import InvalidToken
 from application.auth.session_events import AUTH_CHANNEL, KEY_REVOKED, SESSIONS_ENDED
@@ -30,6 +31,7 @@ from entrypoints.edge_gateway.hub import (
 )
 from entrypoints.http_edge.client_ip import client_ip
 from entrypoints.http_edge.errors import error_body
+from entrypoints.wiring.tracing import context_from, tracer
 
 log = logging.getLogger("atelier.gateway")
 
@@ -239,7 +241,16 @@ class Gateway:
             return 0
         frame = json.dumps({"channel": message.channel, "data": message.data},
                            separators=(",", ":"))
-        return await self._hub.deliver(message.channel, frame)
+        parent = context_from(message.traceparent)
+        if parent is None:
+            return await self._hub.deliver(message.channel, frame)
+        with tracer().start_as_current_span(
+                "realtime.deliver", context=parent, kind=SpanKind.CONSUMER,
+                attributes={"realtime.channel_kind": message.channel.split(":", 1)[0],
+                            "realtime.type": str(message.data.get("type", ""))}) as span:
+            reached = await self._hub.deliver(message.channel, frame)
+            span.set_attribute("realtime.sockets_reached", reached)
+            return reached
 
     def revoke(self, kid: str) -> int:
         """Forgets the key and closes every socket it authenticated."""

@@ -12,6 +12,8 @@ from urllib.parse import unquote_plus
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.wiring.tracing import current_trace_id
+
 REQUEST_ID = "x-request-id"
 # Query pairs are split at `&`, `;`, `?`, quotes and spaces, and named up to `=`; each also
 # percent-encoded, as uvicorn re-encodes a decoded path before logging it.
@@ -71,6 +73,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name, "msg": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
+        trace_id = current_trace_id()
+        if trace_id is not None:
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

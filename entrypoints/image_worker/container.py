@@ -8,8 +8,10 @@ from application.images.fail_dead_job import FailDeadJob
 from application.images.notify_ready import NotifyImageReady
 from application.images.process_image_job import ProcessImageJob
 from application.images.relay_outbox import RelayOutbox, to_notifications
+from entrypoints.image_worker.tracing import TracedImageGenerator, TracedObjectStore
 from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.wiring.background import OutboxRelayRunner, WakeupEvent
+from entrypoints.wiring.tracing import traced_destinations
 
 
 class WorkerContainer(containers.DeclarativeContainer):
@@ -24,11 +26,13 @@ class WorkerContainer(containers.DeclarativeContainer):
         NotifyImageReady, infrastructure.bus, infrastructure.mailer, object_store, image_policy)
     notifications_relay = providers.Singleton(
         OutboxRelayRunner,
-        providers.Singleton(RelayOutbox, uow_factory, providers.Singleton(to_notifications, notify),
-                            clock),
+        providers.Singleton(RelayOutbox, uow_factory, providers.Singleton(
+            traced_destinations, providers.Singleton(to_notifications, notify)), clock),
         notifications_wakeup, settings.provided.outbox_poll_seconds)
     process = providers.Singleton(
-        ProcessImageJob, uow_factory, job_queue, infrastructure.generator, object_store,
+        ProcessImageJob, uow_factory, job_queue,
+        providers.Singleton(TracedImageGenerator, infrastructure.generator),
+        providers.Singleton(TracedObjectStore, object_store),
         image_policy, clock, notifications_wakeup)
     fail_dead = providers.Singleton(FailDeadJob, uow_factory, clock)
 

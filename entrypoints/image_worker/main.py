@@ -10,6 +10,7 @@ from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
 from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import install_tracing
 
 log = logging.getLogger("atelier.worker")
 
@@ -38,6 +39,7 @@ def _report_stuck() -> None:
 
 async def run_worker(settings: Settings) -> int:
     """Runs until SIGTERM or SIGINT, then stops receiving, finishes in-flight jobs, exits 0."""
+    install_tracing(settings, "atelier-worker")
     container = WorkerContainer(infrastructure=Infrastructure(settings=settings))
     async with running(container) as resolved:
         worker: ImageWorker = resolved.value("worker")

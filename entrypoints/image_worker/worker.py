@@ -5,12 +5,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import replace
+
+from opentelemetry.trace import SpanKind
 
 from application.images.fail_dead_job import FailDeadJob
 from application.images.policy import ImagePolicy
-from application.images.process_image_job import ProcessImageJob
+from application.images.process_image_job import Outcome, ProcessImageJob
 from application.ports.images import JobQueue, ReceivedJob
 from entrypoints.wiring.background import OutboxRelayRunner
+from entrypoints.wiring.tracing import context_from, current_traceparent, tracer
 
 log = logging.getLogger("atelier.worker")
 
@@ -132,7 +136,7 @@ class ImageWorker:
                 log.error("unreadable job message acknowledged and dropped")
                 await self._queue.delete(job.receipt)
                 return
-            outcome = await self._process(job)
+            outcome = await self._processed_in_span(job)
             self.processed += 1
             log.info("image %s: %s (receive %d)", job.image_id, outcome.value, job.receive_count)
         except Exception:
@@ -144,6 +148,18 @@ class ImageWorker:
                     job.receipt, self._policy.retry_delay(job.receive_count, None))
         finally:
             self._slots.release()
+
+    async def _processed_in_span(self, job: ReceivedJob) -> Outcome:
+        """`image.process` continues the request's trace; the job then carries this span's
+        context, which its notifications continue."""
+        with tracer().start_as_current_span(
+                "image.process", context=context_from(job.traceparent), kind=SpanKind.CONSUMER,
+                attributes={"image.id": job.image_id,
+                            "messaging.message.delivery_count": job.receive_count}) as span:
+            outcome = await self._process(
+                replace(job, traceparent=current_traceparent() or job.traceparent))
+            span.set_attribute("image.outcome", outcome.value)
+            return outcome
 
     async def _consume_dead(self) -> None:
         pause = ERROR_PAUSE

@@ -40,6 +40,7 @@ from entrypoints.http_edge.rate_limit import Limit, RateLimits
 from entrypoints.http_edge.readiness import readiness_check
 from entrypoints.wiring.background import OutboxRelayRunner, RevocationFollower, WakeupEvent
 from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import traced_destinations
 
 
 def rate_limits(settings: Settings, limiter: object) -> RateLimits:
@@ -91,7 +92,9 @@ class MobileContainer(containers.DeclarativeContainer):
         OutboxRelayRunner,
         providers.Singleton(
             RelayOutbox, uow_factory,
-            providers.Singleton(to_job_queue, infrastructure.job_queue), clock),
+            providers.Singleton(traced_destinations,
+                                providers.Singleton(to_job_queue, infrastructure.job_queue)),
+            clock),
         relay_wakeup, settings.provided.outbox_poll_seconds)
 
     create_guest = providers.Singleton(CreateGuest, uow_factory, tokens, policy, clock)

@@ -26,8 +26,10 @@ class RecordingBus:
     def __init__(self) -> None:
         self.published: list[BusMessage] = []
 
-    async def publish(self, channel: str, data: dict[str, Any]) -> None:
-        self.published.append(BusMessage(channel, data))
+    async def publish(
+        self, channel: str, data: dict[str, Any], traceparent: str | None = None
+    ) -> None:
+        self.published.append(BusMessage(channel, data, traceparent))
 
     async def listen(self) -> AsyncIterator[BusMessage]:
         raise NotImplementedError

@@ -20,6 +20,7 @@ from entrypoints.mobile_api.image_views import (
 )
 from entrypoints.mobile_api.openapi import errors
 from entrypoints.wiring.di import Injected
+from entrypoints.wiring.tracing import current_traceparent
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 IdempotencyKey = Annotated[str | None, HeaderParameter(
@@ -44,7 +45,8 @@ class ImagesController(Controller):
         principal: CurrentUser, idempotency_key: IdempotencyKey = None,
     ) -> ImageAccepted:
         job = await request_image(
-            principal.user, data.prompt, data.size, data.quality, idempotency_key)
+            principal.user, data.prompt, data.size, data.quality, idempotency_key,
+            current_traceparent())
         return ImageAccepted(job.id, job.status.value)  # type: ignore[arg-type]
 
     @get("/", responses=errors(401, 403, 422, 429),

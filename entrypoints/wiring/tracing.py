@@ -1,0 +1,113 @@
+"""OpenTelemetry traces: one tracer provider per process, and the W3C `traceparent` as the
+plain string the use cases, the outbox, the job queue and the realtime bus carry.
+
+Spans go out over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise the
+provider has no span processor at all: spans still get ids (log lines and the hops carry
+them) and nothing is recorded, batched or sent. With `tracing_enabled` off no provider is
+installed and every span is OpenTelemetry's no-op.
+"""
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from application.ports.images import Deliver, Destinations
+from entrypoints.wiring.settings import Settings
+
+if TYPE_CHECKING:  # the SDK loads only in a process that installs tracing
+    from opentelemetry.sdk.trace import TracerProvider
+
+log = logging.getLogger("atelier.tracing")
+
+TRACER_NAME = "atelier"
+TRACEPARENT = "traceparent"
+ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
+_W3C = TraceContextTextMapPropagator()
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def build_tracer_provider(service: str, environ: Mapping[str, str]) -> "TracerProvider":
+    """A provider named `OTEL_SERVICE_NAME` or `service`, exporting over OTLP/HTTP to
+    `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` appended) only when that is set."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    name = environ.get("OTEL_SERVICE_NAME") or service
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    endpoint = environ.get(ENDPOINT_VARIABLE)
+    if endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        traces_url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
+            endpoint.rstrip("/") + "/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url)))
+    return provider
+
+
+def install_tracing(settings: Settings, service: str) -> "TracerProvider | None":
+    """Sets this process's tracer provider (once: a provider already set stays)."""
+    if not settings.tracing_enabled:
+        return None
+    from opentelemetry.sdk.trace import TracerProvider
+
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    provider = build_tracer_provider(service, os.environ)
+    trace.set_tracer_provider(provider)
+    if os.environ.get(ENDPOINT_VARIABLE):
+        log.info("traces exported over OTLP/HTTP", extra={"fields": {"service": service}})
+    return provider
+
+
+def current_traceparent() -> str | None:
+    """The active span's context as a W3C `traceparent` (None without a valid span)."""
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def context_from(traceparent: str | None) -> Context | None:
+    """The context a `traceparent` continues; None (a new trace) when absent or malformed."""
+    if not traceparent:
+        return None
+    context = _W3C.extract({TRACEPARENT: traceparent})
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
+
+
+def current_trace_id() -> str | None:
+    """The active span's trace id as 32 hex digits, for log lines."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+def traced_destinations(destinations: Destinations) -> Destinations:
+    """Each outbox delivery of a traced message as a `publish <topic>` span in its trace;
+    the destination gets the payload with that span as its `traceparent`."""
+    return {topic: _traced(topic, deliver) for topic, deliver in destinations.items()}
+
+
+def _traced(topic: str, deliver: Deliver) -> Deliver:
+    name = f"publish {topic}"
+
+    async def publish(payload: dict[str, Any]) -> None:
+        parent = context_from(payload.get(TRACEPARENT))
+        if parent is None:  # sent before tracing, or by untraced work: delivered as it is
+            await deliver(payload)
+            return
+        with tracer().start_as_current_span(
+                name, context=parent, kind=SpanKind.PRODUCER,
+                attributes={"messaging.destination.name": topic}):
+            await deliver({**payload, TRACEPARENT: current_traceparent() or payload[TRACEPARENT]})
+
+    return publish
