@@ -11,12 +11,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
 
+from dependency_injector import providers
+
 from application.maintenance.retention import RunRetention
 from entrypoints.cli.container import CliContainer
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.wiring.builders import run_realtime_jwks
 from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
@@ -171,6 +174,10 @@ def create_dev_app(
     from entrypoints.edge_gateway.container import GatewayContainer
 
     infrastructure = infrastructure or Infrastructure(settings=settings)
+    # The gateway reads the keys its origin publishes in this process: fetched over HTTP
+    # from itself, the first fetch would fail, as nothing listens yet while it starts.
+    infrastructure.realtime_jwks.override(providers.Resource(
+        run_realtime_jwks, infrastructure.settings, infrastructure.keyring))
     mobile = create_mobile_app(
         MobileContainer(infrastructure=infrastructure), shares_infrastructure=True)
     routes: list[tuple[str, ASGIApp]] = [

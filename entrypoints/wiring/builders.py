@@ -1,5 +1,6 @@
 """Builders that pick the adapter for each port from the settings (embedded default or AWS)."""
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from application.ports.retention import RetentionStore
 from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.sessions.tokens import RefreshTokenSeal
 from domain.users.signup import SignUpPolicy, parse_domains
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
@@ -58,6 +60,22 @@ async def build_refresh_ledger(
         yield AsyncpgRefreshLedger(pool)
     finally:
         await pool.close()
+
+
+def build_refresh_token_seal(settings: Settings) -> RefreshTokenSeal:
+    """The MAC key sealing refresh tokens: the configured secret (the same on every node);
+    unset, a random one in the data folder, or per process with the in-memory keystore."""
+    if settings.refresh_token_secret:
+        return RefreshTokenSeal(settings.refresh_token_secret.encode())
+    if settings.keystore == "secretsmanager":
+        raise ValueError(
+            "refresh_token_secret must be set (a secretsmanager: reference) when the signing "
+            "keys are in Secrets Manager: every node must seal refresh tokens with one key")
+    if settings.keystore == "memory":
+        return RefreshTokenSeal(secrets.token_bytes(32))
+    from adapters.local.refresh_token_key import load_or_create_key
+
+    return RefreshTokenSeal(load_or_create_key(settings.data_dir / "refresh-token-key"))
 
 
 async def build_key_store(settings: Settings, aws: AwsClients) -> KeyStore:
@@ -258,16 +276,23 @@ async def build_admin_tokens(
     yield LocalAdminTokens(verifier, uow_factory)
 
 
-async def run_realtime_jwks(settings: Settings) -> AsyncIterator["HttpJwksSource"]:
-    """The gateway's view of the origin's public keys, fetched over HTTP and kept fresh."""
+async def run_realtime_jwks(
+    settings: Settings, origin: KeyRingCache | None = None
+) -> AsyncIterator["HttpJwksSource"]:
+    """The gateway's view of the origin's public keys, fetched over HTTP and kept fresh.
+    Given the `origin` in this process (the embedded default), the same document is read
+    from it in-process: the origin does not listen yet while the gateway starts."""
     import httpx
 
+    from adapters.jwks.published_keys import PublishedKeysTransport
     from adapters.jwks.source import HttpJwksSource
 
     # trust_env=False: the JWKS URL is fixed in config; no proxy or .netrc may redirect it.
     async with httpx.AsyncClient(
         timeout=settings.jwks_timeout_seconds, follow_redirects=False, trust_env=False,
         limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+        transport=PublishedKeysTransport(origin.published, settings.jwks_max_age_seconds)
+        if origin is not None and not settings.jwks_url else None,
     ) as client:
         source = HttpJwksSource(
             client, settings.gateway_jwks_url, settings.issuer,
