@@ -43,7 +43,7 @@ def create_litestar(container: AdminContainer, *, shares_infrastructure: bool = 
         container, routes,
         api_docs("Atelier admin API", ADMIN_PREFIX, bearer_on_every_route=True),
         background=("revocations",),  # keys revoked elsewhere stop verifying admin tokens
-        shares_infrastructure=shares_infrastructure)
+        shares_infrastructure=shares_infrastructure, entrypoint="admin_api")
 
 
 def create_app(container: AdminContainer, *, shares_infrastructure: bool = False) -> AllowListGate:

@@ -42,6 +42,7 @@ class AdminContainer(containers.DeclarativeContainer):
     uow_factory, clock, bus = (
         infrastructure.uow_factory, infrastructure.clock, infrastructure.bus)
     admin_tokens = infrastructure.admin_tokens
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
 
     rate_limits = providers.Singleton(rate_limits, settings, infrastructure.rate_limiter)
     session_events = providers.Singleton(BusSessionEvents, bus, providers.Object(None))

@@ -15,6 +15,7 @@ from entrypoints.http_edge.docs_page import OfflineSwagger, docs_router
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
+from entrypoints.http_edge.metrics import RequestMetrics
 from entrypoints.http_edge.source_ip import SOURCE_IP
 from entrypoints.http_edge.tracing import TracingMiddleware
 from entrypoints.wiring.di import ResolvedProviders
@@ -48,6 +49,7 @@ def create_api(
     *,
     background: Sequence[str] = (),
     shares_infrastructure: bool = False,
+    entrypoint: str = "api",
     **options: Any,
 ) -> Litestar:
     """Handlers get the container's providers by parameter name (and `source_ip`); errors
@@ -61,12 +63,13 @@ def create_api(
             running(container, resolved, shares_infrastructure=shares_infrastructure),
             contextlib.AsyncExitStack() as stack,
         ):
+            measured.metrics = resolved.value("metrics")
             for name in background:
                 task: Background = resolved.value(name)
                 await stack.enter_async_context(task.running())
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=list(routes(resolved)),
         dependencies={**resolved.dependencies(), "source_ip": SOURCE_IP},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -77,3 +80,7 @@ def create_api(
         logging_config=None,
         **options,
     )
+    # Outside the router (litestar's middleware runs inside it), so a 404 is measured too.
+    measured = RequestMetrics(app.asgi_handler, entrypoint)
+    app.asgi_handler = measured
+    return app

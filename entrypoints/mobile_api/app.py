@@ -48,4 +48,5 @@ def create_app(container: MobileContainer, *, shares_infrastructure: bool = Fals
         # image.requested -> the job queue; sessions ended and keys revoked elsewhere;
         # a deleted account's objects and login
         background=("outbox_relay", "revocations", "cleanup_relay"),
-        shares_infrastructure=shares_infrastructure, request_max_body_size=MAX_BODY_BYTES)
+        shares_infrastructure=shares_infrastructure, request_max_body_size=MAX_BODY_BYTES,
+        entrypoint="mobile_api")

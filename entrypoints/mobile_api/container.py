@@ -77,8 +77,12 @@ class MobileContainer(containers.DeclarativeContainer):
         readiness_check, infrastructure.uow_factory, infrastructure.redis, infrastructure.bus)
     published_keys = infrastructure.keyring
     signed_files = infrastructure.signed_files
+    # metrics on their own port; the outbox relay's lag read at each scrape
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
+    outbox_lag = infrastructure.outbox_lag
 
-    tokens = providers.Singleton(TokenFactory, infrastructure.signer, policy)
+    tokens = providers.Singleton(
+        TokenFactory, infrastructure.signer, policy, infrastructure.refresh_token_seal)
     authenticator = providers.Singleton(
         CachedAuthenticator,
         providers.Singleton(Authenticate, infrastructure.access_verifier, uow_factory, clock),

@@ -14,6 +14,7 @@ from application.auth.policy import AuthPolicy
 from application.keys.manage_keys import RotateKeys
 from domain.shared.clock import utcnow
 from entrypoints.wiring import builders, resources
+from entrypoints.wiring import metrics as observed
 from entrypoints.wiring.background import WakeupEvent
 from entrypoints.wiring.settings import Settings
 
@@ -24,6 +25,10 @@ class Infrastructure(containers.DeclarativeContainer):
     policy = providers.Singleton(Settings.auth_policy, settings)
     image_policy = providers.Singleton(Settings.image_policy, settings)
     rotation_policy = providers.Singleton(Settings.rotation_policy, settings)
+
+    # this process's metrics, served on their own port by whichever app starts first
+    metrics = providers.Singleton(observed.build_metrics, settings)
+    metrics_server = providers.Resource(observed.serve_metrics, settings, metrics)
 
     # long-lived clients
     engine = providers.Resource(resources.open_engine, settings.provided.sql_url)
@@ -74,7 +79,13 @@ class Infrastructure(containers.DeclarativeContainer):
     object_store = providers.Resource(builders.build_object_store, settings, aws)
     signed_files = providers.Singleton(builders.signed_reader, object_store)
     job_queue = providers.Resource(builders.build_job_queue, settings, aws)
-    generator = providers.Resource(builders.build_generator, settings)
+    generator = providers.Singleton(
+        observed.TimedImageGenerator, providers.Resource(builders.build_generator, settings),
+        metrics)
+
+    # gauges read at each scrape: the outbox relay's lag (API), the queue's depth (worker)
+    outbox_lag = providers.Singleton(observed.watch_outbox_lag, metrics, engine, clock)
+    queue_depth = providers.Singleton(observed.watch_queue_depth, metrics, job_queue)
 
     # the realtime edge: the origin's public keys, as a gateway sees them
     realtime_jwks = providers.Resource(builders.run_realtime_jwks, settings)

@@ -1,0 +1,83 @@
+"""Prometheus metrics of the mobile API: on their own port, never on the public one, by route
+template and status, with label values that stay few whatever the paths requested."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.metrics import free_port, label_values, scrape, value
+from tests.support.phone import API, bearer, new_guest
+from tests.support.stack import running_stack
+
+DURATION = "atelier_http_request_duration_seconds"
+
+
+@pytest.fixture
+def metrics_port() -> int:
+    return free_port()
+
+
+async def test_requests_are_measured_by_route_template_and_status(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port) as stack:
+        guest = await new_guest(stack.client)
+        for _ in range(3):
+            assert (await stack.client.get(f"{API}/me", headers=bearer(guest["tokens"]))
+                    ).status_code == 200
+        missing = await stack.client.get(f"{API}/images/{uuid.uuid4()}",
+                                         headers=bearer(guest["tokens"]))
+        assert missing.status_code == 404
+        samples = await scrape(metrics_port)
+
+    def count(route: str, method: str, status: str) -> float:
+        return value(samples, f"{DURATION}_count", entrypoint="mobile_api", route=route,
+                     method=method, status=status)
+
+    assert count(f"{API}/guests", "POST", "201") == 1
+    assert count(f"{API}/me", "GET", "200") == 3
+    image_routes = label_values(samples, f"{DURATION}_count", "route",
+                                {"method": "GET", "status": "404"})
+    assert len(image_routes) == 1 and image_routes.pop().startswith(f"{API}/images/{{image_id")
+    assert value(samples, f"{DURATION}_sum", entrypoint="mobile_api", route=f"{API}/me",
+                 method="GET", status="200") > 0
+
+
+async def test_metrics_are_not_on_the_public_port(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port) as stack:
+        for path in ("/metrics", "/metrics/", f"{API}/metrics"):
+            assert (await stack.client.get(path)).status_code == 404
+        samples = await scrape(metrics_port)
+    assert value(samples, f"{DURATION}_count", entrypoint="mobile_api", route="unmatched",
+                 method="GET", status="404") == 3
+
+
+async def test_many_raw_paths_make_one_label_value(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port) as stack:
+        guest = await new_guest(stack.client)
+        for index in range(40):
+            await stack.client.get(f"{API}/no/such/{index}")
+            await stack.client.get(f"{API}/images/{uuid.uuid4()}",
+                                   headers=bearer(guest["tokens"]))
+            await stack.client.request("BREW", f"{API}/me")
+        samples = await scrape(metrics_port)
+    routes = label_values(samples, f"{DURATION}_count", "route")
+    assert len(routes) <= 4, routes  # guests, unmatched, the image template, and /me
+    assert label_values(samples, f"{DURATION}_count", "method") <= {"GET", "POST", "OTHER"}
+    assert value(samples, f"{DURATION}_count", entrypoint="mobile_api", route="unmatched",
+                 method="GET", status="404") == 40
+
+
+async def test_metrics_port_zero_serves_nothing(tmp_path: Path, sqlite_url: str) -> None:
+    port = free_port()
+    async with running_stack(tmp_path, sqlite_url, metrics_port=0) as stack:
+        assert (await stack.client.get(f"{API}/me")).status_code == 401
+        import httpx
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient(trust_env=False) as client:
+                await client.get(f"http://127.0.0.1:{port}/metrics")
