@@ -47,13 +47,17 @@ class InMemoryAuditLogRepository:
 
     async def page(
         self, limit: int, before: int | None = None, action: str | None = None,
-        target_id: str | None = None,
+        target_id: str | None = None, actor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> list[AuditEntry]:
         found = [
             entry for entry in reversed(self._ws.tables.audit)
             if (before is None or (entry.seq or 0) < before)
             and (action is None or entry.action == action)
             and (target_id is None or entry.target_id == target_id)
+            and (actor is None or actor in (entry.actor, entry.actor_email))
+            and (since is None or entry.at >= since)
+            and (until is None or entry.at < until)
         ]
         return copy.deepcopy(found[:limit])
 

@@ -1,8 +1,9 @@
 """The admin API's repositories: local admin accounts and the append-only audit log."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +79,8 @@ class SqlAlchemyAuditLogRepository:
 
     async def page(
         self, limit: int, before: int | None = None, action: str | None = None,
-        target_id: str | None = None,
+        target_id: str | None = None, actor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> list[AuditEntry]:
         query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
         if before is not None:
@@ -87,5 +89,11 @@ class SqlAlchemyAuditLogRepository:
             query = query.where(audit_log.c.action == action)
         if target_id is not None:
             query = query.where(audit_log.c.target_id == target_id)
+        if actor is not None:
+            query = query.where(or_(audit_log.c.actor == actor, audit_log.c.actor_email == actor))
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
         result = await self._session.execute(query)
         return [_row_entry(row) for row in result.mappings()]

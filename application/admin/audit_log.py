@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.admins.model import AuditEntry
@@ -18,10 +19,12 @@ class ListAuditLog:
 
     async def __call__(
         self, limit: int, before: int | None = None, action: str | None = None,
-        target_id: str | None = None,
+        target_id: str | None = None, actor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> AuditPage:
         async with self._uow_factory() as uow:
-            found = await uow.audit.page(limit + 1, before, action, target_id)
+            found = await uow.audit.page(
+                limit + 1, before, action, target_id, actor, since, until)
         page = found[:limit]
         more = len(found) > limit and page
         return AuditPage(page, page[-1].seq if more else None)

@@ -31,9 +31,11 @@ class AuditLogRepository(Protocol):
 
     async def page(
         self, limit: int, before: int | None = None, action: str | None = None,
-        target_id: str | None = None,
+        target_id: str | None = None, actor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> list[AuditEntry]:
-        """Newest first; `before` is the `seq` of the last entry already seen."""
+        """Newest first; `before` is the `seq` of the last entry already seen; `actor`
+        matches the actor (`local:{id}`) or its e-mail; `since` <= at < `until`."""
         ...
 
 

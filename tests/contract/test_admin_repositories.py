@@ -108,3 +108,21 @@ async def test_user_search_filters_and_pages_by_created_at_then_id(
     assert [u.id for u in disabled] == [members[1].id]
     assert [u.id for u in by_subject] == [members[0].id]
     assert wildcard == []  # LIKE metacharacters are matched literally
+
+
+async def test_audit_log_filters_by_actor_and_time(repo_backend: RepoBackend) -> None:
+    other = AdminIdentity("b2", AdminSource.COGNITO, "bob@atelier.test")
+    async with repo_backend.uow() as uow:
+        for i in range(4):
+            await uow.audit.append(entry("user.disabled", f"u{i}", i * 10))
+        await uow.audit.append(AuditEntry.of(other, "image.hidden", "image", "i1",
+                                             T0 + timedelta(minutes=5), None))
+        await uow.commit()
+    async with repo_backend.uow() as uow:
+        by_email = await uow.audit.page(10, actor="bob@atelier.test")
+        by_actor = await uow.audit.page(10, actor="local:a1")
+        window = await uow.audit.page(10, since=T0 + timedelta(minutes=5),
+                                      until=T0 + timedelta(minutes=20))
+    assert [e.target_id for e in by_email] == ["i1"]
+    assert [e.target_id for e in by_actor] == ["u3", "u2", "u1", "u0"]
+    assert [e.target_id for e in window] == ["i1", "u1"]  # by seq, newest first
