@@ -23,8 +23,14 @@ from application.ports.identity import (
 )
 from application.ports.messaging import Mailer
 from domain.shared.errors import Forbidden, NotFound
+from domain.users.identities import Provider
 from domain.users.model import EmailInUse, WeakPassword
 from domain.users.signup import EmailDomainNotAllowed
+
+# Cognito's fixed names for its social identity providers (the pool must have them set up).
+COGNITO_PROVIDER_NAMES = {Provider.APPLE: "SignInWithApple", Provider.GOOGLE: "Google"}
+# A source identity Cognito already links to another login (or to this one, on a retry).
+_LINKED_ELSEWHERE = ("AliasExistsException", "InvalidParameterException")
 
 # Errors that mean unknown, unconfirmed, disabled or over Cognito's own limit: answered as
 # success, so a code request never tells whether an address is registered.
@@ -170,6 +176,34 @@ class CognitoIdentityProvider:
             if error_code(exc) != "UserNotFoundException":
                 raise
 
+    # Linked Apple and Google sign-ins, mirrored from Atelier's own table (which decides):
+    # AdminLinkProviderForUser / AdminDisableProviderForUser, keyed by the pool's user name
+    # (the subject, since the e-mail is a username attribute) and the provider's `sub`.
+
+    async def link_provider(self, login_subject: str, provider: Provider, subject: str) -> None:
+        try:
+            await self._link(login_subject, provider, subject)
+        except ClientError as exc:
+            if error_code(exc) not in _LINKED_ELSEWHERE:
+                raise
+            # Linked to a deleted or other login, or already here: move it, once.
+            await self.unlink_provider(provider, subject)
+            await self._link(login_subject, provider, subject)
+
+    async def unlink_provider(self, provider: Provider, subject: str) -> None:
+        try:
+            await self._client.admin_disable_provider_for_user(
+                UserPoolId=self._user_pool_id, User=_source_user(provider, subject))
+        except ClientError as exc:
+            if error_code(exc) != "UserNotFoundException":
+                raise
+
+    async def _link(self, login_subject: str, provider: Provider, subject: str) -> None:
+        await self._client.admin_link_provider_for_user(
+            UserPoolId=self._user_pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": login_subject},
+            SourceUser=_source_user(provider, subject))
+
     async def _subject(self, email: str) -> str:
         response = await self._admin("admin_get_user", email)
         for attribute in response.get("UserAttributes", []):
@@ -289,6 +323,11 @@ class CognitoIdentityProvider:
             raise InvalidCredentials()
         token: str = result["AccessToken"]
         return token
+
+
+def _source_user(provider: Provider, subject: str) -> dict[str, str]:
+    return {"ProviderName": COGNITO_PROVIDER_NAMES[provider],
+            "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": subject}
 
 
 class EmailChangeUnsupported(Forbidden):

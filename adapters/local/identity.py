@@ -22,6 +22,7 @@ from application.ports.identity import (
 )
 from application.ports.messaging import Email, Mailer
 from domain.shared.errors import NotFound
+from domain.users.identities import Provider
 from domain.users.model import EmailInUse, UserDisabled
 
 SignUpHook = Callable[[str], Awaitable[None]]
@@ -159,6 +160,14 @@ class LocalIdentityProvider:
 
     async def delete_login(self, subject: str) -> None:
         await self._store.delete_subject(subject)
+
+    # Apple and Google links live in Atelier's identities table alone: nothing to mirror.
+
+    async def link_provider(self, login_subject: str, provider: Provider, subject: str) -> None:
+        return None
+
+    async def unlink_provider(self, provider: Provider, subject: str) -> None:
+        return None
 
     async def _require(self, email: str) -> LocalCredential:
         credential = await self._store.get(email)

@@ -8,6 +8,7 @@ from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.identity.account_cleanup import DELETE_LOGIN, DELETE_OBJECTS
 from application.identity.password_check import check_password_login
+from application.identity.provider_link_mirror import queue_link_mirror
 from application.ports.clock import Clock
 from application.ports.identity import EmailNotConfirmed, IdentityProvider, InvalidCredentials
 from application.ports.images import OutboxMessage, Wakeup
@@ -62,11 +63,15 @@ class EraseAccount:
             keys = [object_key_for(user.id, job.id) for job in jobs] + [
                 export_key_for(user.id, export_id)
                 for export_id in await uow.exports.ids_for_user(user.id)]
+            linked = await uow.identities.for_user(user.id)
             await uow.users.delete(user.id)  # devices, sessions, codes, images: by cascade
             if keys:
                 await uow.outbox.add(OutboxMessage(
                     new_id(), DELETE_OBJECTS, {"user_id": user.id, "keys": keys}, now))
             if user.external_id is not None:
+                # Its Apple and Google links at the provider go too, in any order.
+                for identity in linked:
+                    await queue_link_mirror(uow, identity, now)
                 await uow.outbox.add(OutboxMessage(
                     new_id(), DELETE_LOGIN, {"subject": user.external_id}, now))
             await uow.audit.append(AuditEntry(

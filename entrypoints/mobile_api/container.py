@@ -25,6 +25,7 @@ from application.identity.login import Login
 from application.identity.logout import Logout
 from application.identity.merge_guest import MergeGuest
 from application.identity.profile import UpdateProfile
+from application.identity.provider_link_mirror import provider_link_mirror
 from application.identity.provider_sign_in import SignInWithProvider
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
@@ -32,7 +33,7 @@ from application.identity.resend_code import ResendConfirmationCode
 from application.images.delete_image import DeleteImage
 from application.images.get_image import GetImage
 from application.images.list_images import ListImages
-from application.images.relay_outbox import RelayOutbox, to_job_queue
+from application.images.relay_outbox import RelayOutbox, combined, to_job_queue
 from application.images.request_image import RequestImage
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
@@ -40,7 +41,6 @@ from entrypoints.http_edge.rate_limit import Limit, RateLimits
 from entrypoints.http_edge.readiness import readiness_check
 from entrypoints.wiring.background import OutboxRelayRunner, RevocationFollower, WakeupEvent
 from entrypoints.wiring.settings import Settings
-from entrypoints.wiring.tracing import traced_destinations
 
 
 def rate_limits(settings: Settings, limiter: object) -> RateLimits:
@@ -77,12 +77,8 @@ class MobileContainer(containers.DeclarativeContainer):
         readiness_check, infrastructure.uow_factory, infrastructure.redis, infrastructure.bus)
     published_keys = infrastructure.keyring
     signed_files = infrastructure.signed_files
-    # metrics on their own port; the outbox relay's lag read at each scrape
-    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
-    outbox_lag = infrastructure.outbox_lag
 
-    tokens = providers.Singleton(
-        TokenFactory, infrastructure.signer, policy, infrastructure.refresh_token_seal)
+    tokens = providers.Singleton(TokenFactory, infrastructure.signer, policy)
     authenticator = providers.Singleton(
         CachedAuthenticator,
         providers.Singleton(Authenticate, infrastructure.access_verifier, uow_factory, clock),
@@ -96,9 +92,7 @@ class MobileContainer(containers.DeclarativeContainer):
         OutboxRelayRunner,
         providers.Singleton(
             RelayOutbox, uow_factory,
-            providers.Singleton(traced_destinations,
-                                providers.Singleton(to_job_queue, infrastructure.job_queue)),
-            clock),
+            providers.Singleton(to_job_queue, infrastructure.job_queue), clock),
         relay_wakeup, settings.provided.outbox_poll_seconds)
 
     create_guest = providers.Singleton(CreateGuest, uow_factory, tokens, policy, clock)
@@ -146,7 +140,12 @@ class MobileContainer(containers.DeclarativeContainer):
         OutboxRelayRunner,
         providers.Singleton(
             CleanupRelay, uow_factory,
-            providers.Singleton(account_cleanup, infrastructure.object_store, identity), clock),
+            providers.Singleton(
+                combined,
+                providers.Singleton(account_cleanup, infrastructure.object_store, identity),
+                # Linked Apple and Google sign-ins, mirrored into Cognito.
+                providers.Singleton(provider_link_mirror, uow_factory, identity)),
+            clock),
         cleanup_wakeup, settings.provided.outbox_poll_seconds)
     erase_account = providers.Singleton(
         EraseAccount, uow_factory, clock, session_events, identity, cleanup_wakeup)
@@ -164,8 +163,8 @@ class MobileContainer(containers.DeclarativeContainer):
         authenticator)
     list_identities = providers.Singleton(ListIdentities, uow_factory)
     link_identity = providers.Singleton(
-        LinkIdentity, uow_factory, infrastructure.provider_tokens, clock)
-    unlink_identity = providers.Singleton(UnlinkIdentity, uow_factory)
+        LinkIdentity, uow_factory, infrastructure.provider_tokens, clock, cleanup_wakeup)
+    unlink_identity = providers.Singleton(UnlinkIdentity, uow_factory, clock, cleanup_wakeup)
 
     # Data exports: the row and its job here; the image worker builds the zip.
     request_export = providers.Singleton(
