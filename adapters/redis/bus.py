@@ -121,8 +121,9 @@ class RedisRealtimeBus:
     def _deliver(self, redis_channel: bytes | str, raw: bytes | str) -> None:
         try:
             decoded = json.loads(raw)
+            channel, data = str(decoded["channel"]), decoded["data"]
             traceparent = decoded.get("traceparent")
-            message = BusMessage(str(decoded["channel"]), decoded["data"],
+            message = BusMessage(channel, data,
                                  traceparent if isinstance(traceparent, str) else None)
         except (ValueError, KeyError, TypeError):
             log.warning("dropped a malformed realtime bus message")

@@ -123,3 +123,64 @@ async def test_the_sqlite_queue_survives_a_restart(tmp_path: Path) -> None:
     received = await after.receive(1, 1)
     assert [(r.image_id, r.receive_count) for r in received] == [("kept", 2)]
     after.close()
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_the_trace_context_travels_with_the_job(queue: JobQueue) -> None:
+    await queue.send("traced", TRACEPARENT)
+    await queue.send("untraced")
+    seen: dict[str, str | None] = {}
+    for _ in range(10):
+        if len(seen) == 2:
+            break
+        seen |= {r.image_id: r.traceparent for r in await queue.receive(10, 1)}
+    assert seen == {"traced": TRACEPARENT, "untraced": None}
+
+
+async def test_a_dead_letter_keeps_its_trace_context(queue: JobQueue) -> None:
+    await queue.send("poison", TRACEPARENT)
+    for _ in range(MAX_RECEIVES):
+        received = await queue.receive(1, 1)
+        assert [r.traceparent for r in received] == [TRACEPARENT]
+        await queue.change_visibility(received[0].receipt, 0)
+    assert await queue.receive(1, 1) == []
+    dead = await queue.receive_dead(1, 2)
+    assert [(r.image_id, r.traceparent) for r in dead] == [("poison", TRACEPARENT)]
+
+
+@pytest.mark.moto
+async def test_on_sqs_the_trace_context_is_the_traceparent_message_attribute(aws: Aws) -> None:
+    """Where AWS's and OpenTelemetry's tools look for it: a String message attribute."""
+    async with aws.client("sqs") as client:
+        url, dead_url = await create_queues(client, f"jobs-{secrets.token_hex(4)}", 2, 1)
+        await SqsJobQueue(client, url, dead_url, 1).send("img-9", TRACEPARENT)
+        raw = await client.receive_message(QueueUrl=url, MessageAttributeNames=["All"],
+                                           WaitTimeSeconds=1)
+    [message] = raw["Messages"]
+    assert message["MessageAttributes"] == {
+        "traceparent": {"DataType": "String", "StringValue": TRACEPARENT}}
+    assert message["Body"] == '{"image_id": "img-9"}'
+
+
+async def test_a_sqlite_queue_file_from_before_traces_still_works(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "queue.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE messages (id TEXT PRIMARY KEY, queue TEXT NOT NULL,
+            image_id TEXT NOT NULL, visible_at REAL NOT NULL,
+            receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, sent_at REAL NOT NULL);
+        INSERT INTO messages (id, queue, image_id, visible_at, sent_at)
+            VALUES ('m1', 'main', 'queued-before', 0, 0);""")
+    old.commit()
+    old.close()
+    queue = SqliteJobQueue(path, VISIBILITY, MAX_RECEIVES)
+    try:
+        await queue.send("queued-after", TRACEPARENT)
+        seen = {r.image_id: r.traceparent for r in await queue.receive(10, 1)}
+    finally:
+        queue.close()
+    assert seen == {"queued-before": None, "queued-after": TRACEPARENT}

@@ -279,3 +279,15 @@ async def test_a_malformed_message_on_the_channel_is_dropped_and_the_next_arrive
         assert bus.healthy
     finally:
         await listener.close()
+
+
+async def test_the_trace_context_travels_beside_the_data(
+    bus: RealtimeBus, listeners: Callable[[], Any]
+) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    listener = await listeners()
+    await bus.publish("user:ada", {"type": "image.ready", "id": "i1"}, traceparent)
+    await bus.publish("user:ada", {"type": "image.ready", "id": "i2"})
+    traced, untraced = await listener.next(), await listener.next()
+    assert (traced.data, traced.traceparent) == ({"type": "image.ready", "id": "i1"}, traceparent)
+    assert (untraced.data, untraced.traceparent) == ({"type": "image.ready", "id": "i2"}, None)
