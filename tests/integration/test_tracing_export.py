@@ -1,0 +1,134 @@
+"""Where spans go: nowhere unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set, then over OTLP/HTTP
+to that collector (here a small HTTP server on loopback that records what it is sent).
+`atelier dev` as an operator runs it: its spans arrive, named for the service, and its log
+lines carry the trace id of the request they belong to."""
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import TracerProvider
+
+from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import build_tracer_provider, install_tracing
+from tests.integration.test_cli_newcomer import atelier_dev, free_port
+from tests.support.cli import clean_environment
+
+
+@dataclass
+class Collector:
+    """An OTLP/HTTP trace collector on loopback: remembers every request it answers."""
+
+    url: str
+    received: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    def spans(self) -> list[tuple[str, str, str]]:
+        """(service name, span name, trace id) of every span received on /v1/traces."""
+        found = []
+        for path, content_type, body in self.received:
+            assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+            export = ExportTraceServiceRequest()
+            export.ParseFromString(body)
+            for resource_spans in export.resource_spans:
+                service = next(a.value.string_value for a in resource_spans.resource.attributes
+                               if a.key == "service.name")
+                found += [(service, span.name, span.trace_id.hex())
+                          for scope in resource_spans.scope_spans for span in scope.spans]
+        return found
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Collector(f"http://127.0.0.1:{server.server_address[1]}", received)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def processors(provider: TracerProvider) -> tuple[Any, ...]:
+    return tuple(provider._active_span_processor._span_processors)
+
+
+def test_without_an_endpoint_no_exporter_is_installed(collector: Collector) -> None:
+    provider = build_tracer_provider("atelier-worker", {})
+    try:
+        with provider.get_tracer("test").start_as_current_span("probe") as span:
+            assert span.get_span_context().is_valid  # ids for log lines and the hops
+        assert processors(provider) == ()
+        assert provider.force_flush(2)
+    finally:
+        provider.shutdown()
+    assert collector.received == []
+    assert provider.resource.attributes["service.name"] == "atelier-worker"
+
+
+def test_the_service_name_is_the_entrypoints_unless_otel_service_name_says() -> None:
+    provider = build_tracer_provider("atelier-worker", {"OTEL_SERVICE_NAME": "images-eu"})
+    assert provider.resource.attributes["service.name"] == "images-eu"
+    provider.shutdown()
+
+
+def test_tracing_switched_off_installs_nothing() -> None:
+    assert install_tracing(Settings(tracing_enabled=False), "atelier-dev") is None
+
+
+def test_with_an_endpoint_spans_arrive_at_the_collector(collector: Collector) -> None:
+    provider = build_tracer_provider(
+        "atelier-mobile-api", {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url})
+    try:
+        with provider.get_tracer("test").start_as_current_span("probe") as span:
+            trace_id = format(span.get_span_context().trace_id, "032x")
+        assert provider.force_flush(10)
+    finally:
+        provider.shutdown()
+    assert collector.spans() == [("atelier-mobile-api", "probe", trace_id)]
+
+
+def test_atelier_dev_exports_the_request_span_and_logs_its_trace_id(
+    collector: Collector, tmp_path: Path,
+) -> None:
+    env = {**clean_environment(tmp_path / "data"), "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+           "OTEL_BSP_SCHEDULE_DELAY": "100", "ATELIER_METRICS_PORT": "0",
+           "ATELIER_PASSWORD_HASH_MEMORY_KIB": "1024", "ATELIER_PASSWORD_HASH_TIME_COST": "1"}
+    env.pop("OTEL_SERVICE_NAME", None)
+    trace_id = secrets.token_hex(16)
+    with atelier_dev(env, tmp_path, free_port()) as base:
+        answered = httpx.get(f"{base}/healthz",
+                             headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+        assert answered.status_code == 200
+        deadline = 100
+        while ("atelier-dev", "GET /healthz", trace_id) not in collector.spans() and deadline:
+            threading.Event().wait(0.1)
+            deadline -= 1
+    assert ("atelier-dev", "GET /healthz", trace_id) in collector.spans()
+    lines = [json.loads(line) for line in (tmp_path / "dev.log").read_text().splitlines()
+             if line.startswith("{")]
+    [access] = [line for line in lines if line.get("logger") == "atelier.access"
+                and line.get("path") == "/healthz" and line.get("trace_id") == trace_id]
+    assert access["request_id"] and access["status"] == 200
