@@ -60,9 +60,11 @@ class AllowListGate:
 
     def __init__(
         self, app: ASGIApp, allow: AllowList, trusted_hops: int,
-        open_paths: frozenset[str] = frozenset(),
+        open_paths: frozenset[str] = frozenset(), denied: tuple[bytes, bytes] | None = None,
     ) -> None:
+        """`denied`: (content type, body) a stranger gets instead of the JSON error."""
         self.app, self._allow, self._hops, self._open = app, allow, trusted_hops, open_paths
+        self._denied = denied or (b"application/json", DENIED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP and scope["path"] in PROBE_PATHS:
@@ -75,20 +77,24 @@ class AllowListGate:
                 log.warning("admin request refused: address not allowed", extra={"fields": {
                     "client_ip": address, "peer": peer[0] if peer else None,
                     "method": scope.get("method"), "path": scope["path"]}})
-                await _deny(scope, send)
+                await _deny(scope, send, self._denied)
                 return
         await self.app(scope, receive, send)
 
 
-async def _deny(scope: Scope, send: Send) -> None:
+async def _deny(scope: Scope, send: Send, denied: tuple[bytes, bytes]) -> None:
     if scope["type"] == ScopeType.WEBSOCKET:
         await send({"type": "websocket.close", "code": 1008, "reason": "ip_not_allowed"})
         return
-    await _answer(send, 403, DENIED)
+    content_type, body = denied
+    await _answer(send, 403, body, content_type=content_type)
 
 
-async def _answer(send: Send, status: int, body: bytes, head: bool = False) -> None:
+async def _answer(
+    send: Send, status: int, body: bytes, head: bool = False,
+    content_type: bytes = b"application/json",
+) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store")]})
     await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})

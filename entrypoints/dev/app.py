@@ -17,6 +17,7 @@ from application.maintenance.retention import RunRetention
 from entrypoints.cli.container import CliContainer
 from entrypoints.image_worker.container import WorkerContainer
 from entrypoints.image_worker.worker import ImageWorker
+from entrypoints.mobile_api.app import API_PREFIX
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.builders import run_realtime_jwks
@@ -37,6 +38,9 @@ RETENTION_FIRST_AFTER, RETENTION_EVERY = 60.0, 3600.0
 
 log = logging.getLogger("atelier.dev")
 
+MOBILE_PATHS = (API_PREFIX, "/.well-known", "/healthz", "/readyz")
+"""What the mobile API answers; the web console answers every other path."""
+
 
 class PathDispatcher:
     """ASGI app: `(prefix, app)` routes like the ALB's path rules, plus a default app.
@@ -52,7 +56,11 @@ class PathDispatcher:
     ) -> None:
         self._routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self._default = default
-        self._apps = [app for _, app in self._routes] + [default]
+        # One app may serve several prefixes; each runs its lifespan once.
+        self._apps: list[ASGIApp] = []
+        for app in [*(app for _, app in self._routes), default]:
+            if all(app is not seen for seen in self._apps):
+                self._apps.append(app)
         self._background = background  # e.g. the image worker: started after the apps
         self._infrastructure = infrastructure
 
@@ -169,6 +177,8 @@ def create_dev_app(
     from entrypoints.admin_api.app import ADMIN_PREFIX
     from entrypoints.admin_api.app import create_app as create_admin_app
     from entrypoints.admin_api.container import AdminContainer
+    from entrypoints.console.app import create_app as create_console_app
+    from entrypoints.console.container import ConsoleContainer
     from entrypoints.edge_gateway.app import REALTIME_PATH
     from entrypoints.edge_gateway.app import create_app as create_gateway_app
     from entrypoints.edge_gateway.container import GatewayContainer
@@ -185,11 +195,16 @@ def create_dev_app(
             GatewayContainer(infrastructure=infrastructure), shares_infrastructure=True)),
         (ADMIN_PREFIX, create_admin_app(
             AdminContainer(infrastructure=infrastructure), shares_infrastructure=True)),
+        *((prefix, mobile) for prefix in MOBILE_PATHS),
     ]
+    # Everything else is the web console, as the ALB's default rule sends it there.
+    console = create_console_app(
+        ConsoleContainer(infrastructure=infrastructure), shares_infrastructure=True,
+        loopback_http_cookies=True)
     worker = WorkerContainer(infrastructure=infrastructure)
     operator = CliContainer(infrastructure=infrastructure)
     # The image worker (and its notification relay) runs in this process, as in production
     # it runs as its own service.
-    return PathDispatcher(routes, default=mobile, infrastructure=infrastructure,
+    return PathDispatcher(routes, default=console, infrastructure=infrastructure,
                           background=[lambda: running_worker(worker),
                                       lambda: running_retention(operator)])
