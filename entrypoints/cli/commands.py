@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from entrypoints.http_edge.logging import configure_logging
+from entrypoints.http_edge.logging import configure_logging, use_log_format
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.tracing import install_tracing
 
@@ -96,12 +96,17 @@ def _listening_at(settings: Settings, host: str, port: int) -> Settings:
 def _banner(settings: Settings) -> str:
     """Where a newcomer goes next, printed once the schema is ready."""
     base = (settings.public_url or settings.issuer).rstrip("/")
+    socket_base = base.replace("http", "ws", 1)
     return "\n".join([
-        f"atelier dev: {base}  (data in {settings.data_dir}/)",
-        f"  mobile API docs  {base}/v1/api/schema/swagger",
-        f"  admin API docs   {base}/v1/api/admin/schema/swagger",
-        f"  mail it sent     {settings.data_dir / 'mailbox'}/",
+        f"atelier dev is up at {base}",
+        f"  console          {base}/",
+        f"  mobile API docs  {base}/v1/api/schema/swagger  (OpenAPI: /v1/api/schema)",
+        f"  admin API docs   {base}/v1/api/admin/schema/swagger  (OpenAPI: /v1/api/admin/schema)",
+        f"  realtime socket  {socket_base}/v1/realtime",
+        f"  mail it sent     {settings.data_dir.resolve() / 'mailbox'}/",
+        f"  data folder      {settings.data_dir.resolve()}/",
         f"  try it           uv run atelier demo --base-url {base}",
+        "  stop it          Ctrl+C",
     ])
 
 
@@ -115,6 +120,7 @@ def dev(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     install_tracing(settings, "atelier-dev")
+    use_log_format(args.log_format or settings.log_format)
     os.umask(0o077)  # what the embedded default writes is its owner's alone
     make_data_dir_private(settings)
     settings = _listening_at(settings, args.host, args.port)
@@ -134,6 +140,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
     settings = asyncio.run(_resolved(args))
     install_tracing(settings, f"atelier-{args.entrypoint}")
+    use_log_format(args.log_format or settings.log_format)
     infrastructure = Infrastructure(settings=settings)
     app: ASGIApp
     if args.entrypoint == "mobile-api":
@@ -305,7 +312,9 @@ def worker(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
 
     async def main() -> int:
-        return await run_worker(await _resolved(args))
+        settings = await _resolved(args)
+        use_log_format(args.log_format or settings.log_format)
+        return await run_worker(settings)
 
     return asyncio.run(main())
 

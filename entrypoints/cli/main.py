@@ -37,6 +37,12 @@ def _serve_args(parser: argparse.ArgumentParser, host: str = HOST) -> None:
                         help=f"port to listen on, 1-65535 (default {PORT})")
 
 
+def _log_format_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-format", choices=["auto", "json", "text"], default=None,
+                        help="json, text, or auto: text on a terminal, JSON otherwise "
+                             "(default: the log_format setting, auto)")
+
+
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None,
                         help="where the embedded default's state lives (default .atelier, "
@@ -50,16 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="run the embedded default: every entrypoint on one port")
     _serve_args(dev)
     _data_dir_arg(dev)
+    _log_format_arg(dev)
     dev.set_defaults(run=commands.dev)
 
     serve = sub.add_parser("serve", help="run one HTTP entrypoint (what a container runs)")
     serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway"],
                        help="which one: mobile-api, admin-api or gateway")
     _serve_args(serve, host="0.0.0.0")  # noqa: S104 - containers listen on every interface
+    _log_format_arg(serve)
     serve.set_defaults(run=commands.serve)
 
     worker = sub.add_parser("worker", help="run the image worker (SQS consumer in production)")
     _data_dir_arg(worker)
+    _log_format_arg(worker)
     worker.set_defaults(run=commands.worker)
 
     demo = sub.add_parser("demo", help="play a phone against a running stack, step by step")

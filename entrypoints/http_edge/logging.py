@@ -81,13 +81,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """One line a person reads: time, level, logger, message, then the fields as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = dict(getattr(record, "fields", {}))
+        trace_id = current_trace_id()
+        if trace_id is not None:
+            fields["trace_id"] = trace_id
+        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+        line = f"{clock} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if fields:
+            line += "  " + " ".join(f"{key}={value}" for key, value in fields.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def use_log_format(choice: str) -> str:
+    """`json`, `text`, or `auto` (text on a terminal, JSON otherwise) for every handler
+    configure_logging installed; answers the format in use."""
+    chosen = choice if choice != "auto" else ("text" if sys.stderr.isatty() else "json")
+    formatter = TextFormatter() if chosen == "text" else JsonFormatter()
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
+    return chosen
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "aiobotocore", "botocore", "httpx"):
+    for noisy in ("uvicorn.access", "aiobotocore", "botocore", "httpx",
+                  "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     redact_tokens_in_server_logs()
 

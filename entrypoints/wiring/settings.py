@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     realtime_url: str | None = None
     """The WebSocket URL handed out with connection tokens. Unset: `/v1/realtime` on the host the
     request came to."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """How log lines read: `json` (one object a line, for a log pipeline), `text` (for a person)
+    or `auto`: text when standard error is a terminal, JSON otherwise. `--log-format` wins."""
 
     # identity
     identity_provider: Literal["local", "cognito"] = "local"
