@@ -105,6 +105,7 @@ class HttpJwksSource:
         negative_entries: int = 10_000,
         monotonic: Callable[[], float] = time.monotonic,
         parse: Callable[[bytes], Mapping[str, Any]] = parse_jwks,
+        on_fetch: Callable[[str], None] | None = None,
     ) -> None:
         self._client, self._url, self._issuer = client, url, issuer
         self._cooldown, self._default_max_age = refetch_cooldown, default_max_age
@@ -113,6 +114,7 @@ class HttpJwksSource:
         self._negative_entries, self._now = negative_entries, monotonic
         # Another key type (Apple's and Google's RSA keys) comes with its own `parse`.
         self._parse = parse
+        self._on_fetch = on_fetch  # told "ok" or "failed" after each fetch (metrics)
         self._keys: dict[tuple[str, str], Any] = {}
         self._revoked: OrderedDict[str, None] = OrderedDict()
         self._unknown: OrderedDict[str, float] = OrderedDict()
@@ -203,7 +205,11 @@ class HttpJwksSource:
             log.warning("JWKS fetch failed; keeping the last good set",
                         extra={"fields": {"url": self._url, "error": str(exc)[:200]}})
             self._next_refresh = self._now() + self._retry_delay()
+            if self._on_fetch is not None:
+                self._on_fetch("failed")
             return False
+        if self._on_fetch is not None:
+            self._on_fetch("ok")
         self._keys = {
             (self._issuer, kid): key for kid, key in keys.items() if kid not in self._revoked}
         self._unknown.clear()

@@ -1,8 +1,9 @@
 """Metrics turned off (`metrics_port` 0): every count is dropped, at no cost."""
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
-from application.ports.metrics import MaintenanceOutcome, RefreshOutcome
+from application.ports.metrics import RefreshOutcome
 
 
 class NoMetrics:
@@ -12,7 +13,7 @@ class NoMetrics:
         pass
 
     def maintenance_finished(
-        self, outcome: MaintenanceOutcome, deleted: Mapping[str, int]
+        self, outcome: Literal["succeeded", "failed"], deleted: Mapping[str, int]
     ) -> None:
         pass
 
@@ -24,13 +25,12 @@ class NoMetrics:
     def handshake(self, outcome: str, reason: str) -> None:
         pass
 
-    def watch_sockets(self, count: Callable[[], int]) -> None:
+    def watch_gateway(
+        self, sockets_open: Callable[[], int], slow_consumers_closed: Callable[[], int]
+    ) -> None:
         pass
 
     def messages_delivered(self, count: int) -> None:
-        pass
-
-    def slow_consumer_closed(self) -> None:
         pass
 
     def jwks_fetched(self, outcome: str) -> None:

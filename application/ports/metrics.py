@@ -1,6 +1,5 @@
 """What the use cases count for the operators' dashboards, each outcome from a fixed list."""
 
-from collections.abc import Mapping
 from typing import Literal, Protocol
 
 RefreshOutcome = Literal[
@@ -18,14 +17,7 @@ REFRESH_OUTCOMES: tuple[RefreshOutcome, ...] = (
     "rotated", "raced", "reused", "expired", "revoked", "device_mismatch", "disabled",
     "invalid", "conflict")
 
-MaintenanceOutcome = Literal["succeeded", "failed"]
-
-
 class Metrics(Protocol):
     """Counters the use cases move; the adapter decides where they go (or nowhere)."""
 
     def refresh_finished(self, outcome: RefreshOutcome) -> None: ...
-
-    def maintenance_finished(
-        self, outcome: MaintenanceOutcome, deleted: Mapping[str, int]
-    ) -> None: ...

@@ -8,8 +8,16 @@ app's lifespan (each starts what it uses of the infrastructure), and closes it l
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, MutableMapping, Sequence
-from typing import Any
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
+from typing import Any, Literal, Protocol
 
 from dependency_injector import providers
 
@@ -40,6 +48,12 @@ log = logging.getLogger("atelier.dev")
 
 MOBILE_PATHS = (API_PREFIX, "/.well-known", "/healthz", "/readyz")
 """What the mobile API answers; the web console answers every other path."""
+
+
+class MaintenanceMetrics(Protocol):
+    def maintenance_finished(
+        self, outcome: Literal["succeeded", "failed"], deleted: Mapping[str, int]
+    ) -> None: ...
 
 
 class PathDispatcher:
@@ -135,7 +149,7 @@ async def running_worker(container: WorkerContainer) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def running_retention(
     container: CliContainer, first_after: float = RETENTION_FIRST_AFTER,
-    every: float = RETENTION_EVERY,
+    every: float = RETENTION_EVERY, metrics: MaintenanceMetrics | None = None,
 ) -> AsyncIterator[None]:
     """Retention in the background, as the scheduled `atelier maintenance run` does it."""
     only = ResolvedProviders(container, only=["run_retention"])
@@ -155,8 +169,12 @@ async def running_retention(
                 try:
                     deleted = await run_retention()
                     log.info("retention: %s", deleted)
+                    if metrics is not None:
+                        metrics.maintenance_finished("succeeded", deleted)
                 except Exception:
                     log.exception("retention failed; it runs again in %s s", every)
+                    if metrics is not None:
+                        metrics.maintenance_finished("failed", {})
                 wait = every
 
         # Stopped between rounds, never cancelled inside one: a cancelled database call can
@@ -187,7 +205,8 @@ def create_dev_app(
     # The gateway reads the keys its origin publishes in this process: fetched over HTTP
     # from itself, the first fetch would fail, as nothing listens yet while it starts.
     infrastructure.realtime_jwks.override(providers.Resource(
-        run_realtime_jwks, infrastructure.settings, infrastructure.keyring))
+        run_realtime_jwks, infrastructure.settings, infrastructure.keyring,
+        metrics=infrastructure.metrics))
     mobile = create_mobile_app(
         MobileContainer(infrastructure=infrastructure), shares_infrastructure=True)
     routes: list[tuple[str, ASGIApp]] = [
@@ -207,4 +226,5 @@ def create_dev_app(
     # it runs as its own service.
     return PathDispatcher(routes, default=console, infrastructure=infrastructure,
                           background=[lambda: running_worker(worker),
-                                      lambda: running_retention(operator)])
+                                      lambda: running_retention(
+                                          operator, metrics=infrastructure.metrics())])

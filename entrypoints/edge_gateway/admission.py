@@ -8,6 +8,20 @@ from adapters.crypto.eddsa import InvalidToken, UnknownKid
 
 MAX_CHANNELS = 16
 
+REFUSAL_REASONS = (
+    "draining", "connection_limit", "handshake_rate", "too_many_sockets_per_address",
+    "keys_not_loaded", "token_expired", "unknown_kid", "invalid_token", "check_failed",
+    "too_many_sockets_per_token",
+)
+"""Why a handshake was refused: the `reason` label of `atelier_gateway_handshakes_total`."""
+
+
+def refusal_reason(error: InvalidToken) -> str:
+    """The metrics reason for a refused token (a fixed few; never the token's own text)."""
+    if isinstance(error, UnknownKid):
+        return "unknown_kid"
+    return "token_expired" if error.reason == "expired" else "invalid_token"
+
 
 class Refetcher(Protocol):
     async def refresh_for(self, kid: str) -> bool: ...

@@ -25,5 +25,6 @@ class GatewayContainer(containers.DeclarativeContainer):
     handshakes = providers.Singleton(
         TokenBucket, settings.provided.gateway_handshakes_per_second,
         settings.provided.gateway_handshake_burst)
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
     gateway = providers.Singleton(
-        Gateway, admission, hub, infrastructure.bus, jwks, handshakes, limits)
+        Gateway, admission, hub, infrastructure.bus, jwks, handshakes, limits, metrics)

@@ -20,7 +20,12 @@ from adapters.crypto.eddsa import InvalidToken
 from application.auth.session_events import AUTH_CHANNEL, KEY_REVOKED, SESSIONS_ENDED
 from application.keys.manage_keys import KEYS_CHANNEL
 from application.ports.messaging import BusMessage, RealtimeBus
-from entrypoints.edge_gateway.admission import Admitted, TokenAdmission, TokenBucket
+from entrypoints.edge_gateway.admission import (
+    Admitted,
+    TokenAdmission,
+    TokenBucket,
+    refusal_reason,
+)
 from entrypoints.edge_gateway.hub import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -61,6 +66,18 @@ class KeySet(Protocol):
     async def refresh(self) -> bool: ...
 
 
+class GatewayMetrics(Protocol):
+    """Handshakes by outcome and reason, sockets open, messages delivered, slow consumers."""
+
+    def handshake(self, outcome: str, reason: str) -> None: ...
+
+    def messages_delivered(self, count: int) -> None: ...
+
+    def watch_gateway(
+        self, sockets_open: Callable[[], int], slow_consumers_closed: Callable[[], int]
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class GatewayLimits:
     max_connections: int = 20_000
@@ -83,9 +100,12 @@ class Gateway:
         jwks: KeySet,
         handshakes: TokenBucket,
         limits: GatewayLimits,
+        metrics: GatewayMetrics,
     ) -> None:
         self._admission, self._hub, self._bus, self._jwks = admission, hub, bus, jwks
         self._handshakes, self._limits = handshakes, limits
+        self._metrics = metrics
+        metrics.watch_gateway(lambda: len(hub), lambda: hub.cut_off)
         self._pending = 0
         self._per_token: Counter[str] = Counter()
         self._per_address: Counter[str] = Counter()
@@ -112,10 +132,12 @@ class Gateway:
             return
         refusal = self._refusal()
         if refusal is not None:
-            await _deny(scope, send, 503, "unavailable", refusal[0], refusal[1])
+            self._metrics.handshake("refused", refusal[0])
+            await _deny(scope, send, 503, "unavailable", refusal[1], refusal[2])
             return
         address = client_ip(ASGIConnection(scope), self._limits.trusted_hops)  # type: ignore[arg-type]
         if self._per_address[address] >= self._limits.max_sockets_per_address:
+            self._metrics.handshake("refused", "too_many_sockets_per_address")
             await _deny(scope, send, 429, "too_many_sockets",
                         "too many sockets from this address", 5)
             return
@@ -134,23 +156,28 @@ class Gateway:
         try:
             # Not ready is not invalid: a client told `invalid_token` logs its user out.
             if not self._jwks.loaded and not await self._jwks.wait_loaded(FIRST_KEYS_WAIT):
+                self._metrics.handshake("refused", "keys_not_loaded")
                 await _deny(scope, send, 503, "unavailable", "signing keys not loaded yet", 1)
                 return None
             admitted = await self._admission.admit(_token(scope))
         except InvalidToken as exc:
             log.info("handshake refused", extra={"fields": {"reason": exc.reason}})
+            self._metrics.handshake("refused", refusal_reason(exc))
             await _deny(scope, send, 403, "invalid_token", "invalid connection token")
             return None
         except Exception:
             log.exception("handshake check failed; refusing")
+            self._metrics.handshake("refused", "check_failed")
             await _deny(scope, send, 403, "invalid_token", "invalid connection token")
             return None
         finally:
             self._pending -= 1
         if self.draining:
+            self._metrics.handshake("refused", "draining")
             await _deny(scope, send, 503, "unavailable", "draining", 1)
             return None
         if self._per_token[admitted.token_id] >= self._limits.max_sockets_per_token:
+            self._metrics.handshake("refused", "too_many_sockets_per_token")
             await _deny(scope, send, 429, "too_many_sockets",
                         "this connection token has opened its sockets; ask for a new one")
             return None
@@ -160,6 +187,7 @@ class Gateway:
     async def _serve(self, admitted: Admitted, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await send({"type": "websocket.accept"})
+            self._metrics.handshake("accepted", "none")
             age = self._limits.max_connection_age * random.uniform(0.9, 1.0)
             connection = Connection(send, admitted.kid, admitted.channels,
                                     time.monotonic() + age, admitted.subject,
@@ -172,14 +200,15 @@ class Gateway:
         finally:
             _release(self._per_token, admitted.token_id)
 
-    def _refusal(self) -> tuple[str, int] | None:
+    def _refusal(self) -> tuple[str, str, int] | None:
+        """(reason, message, retry after) when the node takes no handshake now."""
         if self.draining:
-            return "draining", 1
+            return "draining", "draining", 1
         if len(self._hub) + self._pending >= self._limits.max_connections:
-            return "connection limit reached", 5
+            return "connection_limit", "connection limit reached", 5
         wait = self._handshakes.take()
         if wait:
-            return "too many handshakes", max(1, round(wait))
+            return "handshake_rate", "too many handshakes", max(1, round(wait))
         return None
 
     async def _read_until_closed(self, connection: Connection, receive: Receive) -> None:
@@ -216,7 +245,7 @@ class Gateway:
         while True:
             try:
                 async for message in self._bus.listen():
-                    await self.dispatch(message)
+                    self._metrics.messages_delivered(await self.dispatch(message))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -20,6 +20,9 @@ class WorkerContainer(containers.DeclarativeContainer):
     uow_factory, clock, image_policy = (
         infrastructure.uow_factory, infrastructure.clock, infrastructure.image_policy)
     job_queue, object_store = infrastructure.job_queue, infrastructure.object_store
+    # metrics on their own port; the queue's depth read at each scrape
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
+    queue_depth = infrastructure.queue_depth
 
     notifications_wakeup = providers.Singleton(WakeupEvent)
     notify = providers.Singleton(
@@ -51,4 +54,4 @@ class WorkerContainer(containers.DeclarativeContainer):
         ImageWorker, job_queue, process, fail_dead, notifications_relay, image_policy,
         concurrency=settings.provided.worker_concurrency,
         wait_seconds=settings.provided.worker_wait_seconds,
-        relays=providers.List(exports_relay))
+        relays=providers.List(exports_relay), metrics=metrics)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from opentelemetry.trace import SpanKind
 
@@ -23,11 +24,18 @@ ERROR_PAUSE = 1.0
 MAX_ERROR_PAUSE = 30.0
 
 
+class JobMetrics(Protocol):
+    def job_finished(self, outcome: str) -> None:
+        """`outcome`: ready, failed, retry, skipped (what the job did), error (an exception:
+        the job comes back), dropped (unreadable), dead_lettered."""
+
+
 class ImageWorker:
     def __init__(
         self, queue: JobQueue, process: ProcessImageJob, fail_dead: FailDeadJob,
         notifications: OutboxRelayRunner, policy: ImagePolicy, *, concurrency: int = 4,
         wait_seconds: float = 20.0, relays: Sequence[OutboxRelayRunner] = (),
+        metrics: JobMetrics | None = None,
     ) -> None:
         self._queue, self._process, self._fail_dead = queue, process, fail_dead
         self._notifications, self._policy = notifications, policy
@@ -37,6 +45,7 @@ class ImageWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.processed = 0
+        self._metrics = metrics
 
     def stop(self) -> None:
         """Stop receiving; what is in flight finishes."""
@@ -135,14 +144,17 @@ class ImageWorker:
             if not job.image_id:
                 log.error("unreadable job message acknowledged and dropped")
                 await self._queue.delete(job.receipt)
+                self._count("dropped")
                 return
             outcome = await self._processed_in_span(job)
             self.processed += 1
+            self._count(outcome.value)
             log.info("image %s: %s (receive %d)", job.image_id, outcome.value, job.receive_count)
         except Exception:
             # A bug or an outage (database, store): the job comes back after a pause, and
             # past the receive limit it lands in the dead-letter queue.
             log.exception("image %s failed on receive %d", job.image_id, job.receive_count)
+            self._count("error")
             with contextlib.suppress(Exception):
                 await self._queue.change_visibility(
                     job.receipt, self._policy.retry_delay(job.receive_count, None))
@@ -161,6 +173,10 @@ class ImageWorker:
             span.set_attribute("image.outcome", outcome.value)
             return outcome
 
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.job_finished(outcome)
+
     async def _consume_dead(self) -> None:
         pause = ERROR_PAUSE
         while not self._stopping.is_set():
@@ -169,6 +185,7 @@ class ImageWorker:
                         self._queue.receive_dead(10, self._wait)):
                     if dead.image_id and await self._fail_dead(dead.image_id):
                         log.error("image %s dead-lettered: marked failed", dead.image_id)
+                        self._count("dead_lettered")
                     await self._queue.change_dead_visibility(dead.receipt, PARKED_SECONDS)
                 pause = ERROR_PAUSE
             except Exception as error:

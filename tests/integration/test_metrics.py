@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from application.ports.metrics import REFRESH_OUTCOMES
 from tests.support.metrics import free_port, label_values, scrape, value
-from tests.support.phone import API, bearer, new_guest
+from tests.support.phone import API, bearer, device_id, new_guest
 from tests.support.stack import running_stack
 
 DURATION = "atelier_http_request_duration_seconds"
@@ -81,3 +82,31 @@ async def test_metrics_port_zero_serves_nothing(tmp_path: Path, sqlite_url: str)
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient(trust_env=False) as client:
                 await client.get(f"http://127.0.0.1:{port}/metrics")
+
+
+async def test_refresh_outcomes_are_counted_by_a_fixed_list(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port,
+                             reuse_interval_seconds=0) as stack:
+        async def refresh(token: str, device: str) -> int:
+            response = await stack.client.post(f"{API}/sessions/refresh", json={
+                "refresh_token": token, "device_id": device})
+            return response.status_code
+
+        device, other_device = device_id(), device_id()
+        first = (await new_guest(stack.client, device))["tokens"]["refresh_token"]
+        assert await refresh(first, device) == 200          # rotated
+        assert await refresh(first, device) == 401          # reused: the family ends
+        assert await refresh(first, device) == 401          # revoked
+        second = (await new_guest(stack.client, device))["tokens"]["refresh_token"]
+        assert await refresh(second, other_device) == 401   # device_mismatch
+        for index in range(5):
+            assert await refresh(f"forged-{index}", device) == 401  # invalid
+        samples = await scrape(metrics_port)
+
+    counted = {outcome: value(samples, "atelier_refresh_total", outcome=outcome)
+               for outcome in label_values(samples, "atelier_refresh_total", "outcome")}
+    assert counted == {"rotated": 1, "reused": 1, "revoked": 1, "device_mismatch": 1,
+                       "invalid": 5}
+    assert set(counted) <= set(REFRESH_OUTCOMES)
