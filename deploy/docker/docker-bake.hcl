@@ -13,7 +13,7 @@ variable "TAG" {
 }
 
 group "default" {
-  targets = ["mobile-api", "admin-api", "gateway", "worker", "migrate"]
+  targets = ["mobile-api", "admin-api", "gateway", "console", "worker", "migrate"]
 }
 
 target "_base" {
@@ -38,6 +38,12 @@ target "gateway" {
   inherits = ["_base"]
   target   = "gateway"
   tags     = ["${REPOSITORY}:gateway-${TAG}"]
+}
+
+target "console" {
+  inherits = ["_base"]
+  target   = "console"
+  tags     = ["${REPOSITORY}:console-${TAG}"]
 }
 
 target "worker" {

@@ -6,7 +6,7 @@ tag="$1"
 require="${2:-}"
 repository="$(config .ecr_repository)"
 missing=()
-for target in mobile-api admin-api gateway worker migrate; do
+for target in mobile-api admin-api gateway console worker migrate; do
   if ! aws ecr describe-images --repository-name "${repository#*/}" \
       --image-ids "imageTag=${target}-${tag}" >/dev/null 2>&1; then
     missing+=("$target")

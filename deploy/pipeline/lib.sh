@@ -31,7 +31,7 @@ until_deadline() {
 # target_of TASK: the image target a task family runs (the jobs share the migrate image).
 target_of() {
   case "$1" in
-    mobile-api|admin-api|gateway|worker) echo "$1" ;;
+    mobile-api|admin-api|gateway|console|worker) echo "$1" ;;
     *) echo "migrate" ;;
   esac
 }

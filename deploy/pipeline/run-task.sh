@@ -25,8 +25,9 @@ until_deadline "${TASK_TIMEOUT_SECONDS:-1800}" "${POLL_SECONDS:-10}" stopped || 
   exit 1
 }
 
+# The application container is named after the task; the collector beside it is not.
 code="$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
-  --query 'tasks[0].containers[0].exitCode' --output text)"
+  --query "tasks[0].containers[?name=='${name}'] | [0].exitCode" --output text)"
 log_group="$(config .migrate_log_group)"
 aws logs filter-log-events --log-group-name "${log_group%/migrate}/${name}" \
   --log-stream-name-prefix "ecs/${name}/${task##*/}" --query 'events[].message' \

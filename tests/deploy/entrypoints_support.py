@@ -33,5 +33,5 @@ async def wait_listening(process: AtelierProcess, port: int, timeout: float = 90
 
 def container_command(root: Any, service: str) -> list[str]:
     definitions = root.module("compute").local("container_definitions")
-    (definition,) = json.loads(definitions[service])
+    (definition,) = [c for c in json.loads(definitions[service]) if c["name"] == service]
     return list(definition["command"])

@@ -19,6 +19,8 @@ from typing import Any
 import jmespath
 
 
+COLLECTOR = "aws-otel-collector"
+
 def _option(args: list[str], name: str) -> str | None:
     return args[args.index(name) + 1] if name in args else None
 
@@ -72,10 +74,18 @@ def answer(world: dict[str, Any], service: str, operation: str, args: list[str])
         deployment = {"status": "PRIMARY", "taskDefinition": definition, "rolloutState": state}
         return {"services": [{"deployments": [deployment]}]}
     if (service, operation) == ("ecs", "run-task"):
+        world["running"] = _option(args, "--task-definition")
         return {"tasks": [{"taskArn": "arn:aws:ecs:task/cluster/abc123"}]}
     if (service, operation) == ("ecs", "describe-tasks"):
+        # The collector beside the application is listed first and exited cleanly: only
+        # the application container's exit code may decide.
         status, code = _next(world["tasks"])
-        return {"tasks": [{"lastStatus": status, "containers": [{"exitCode": code}]}]}
+        family = str(world.get("running", "")).rsplit("/", 1)[-1].rsplit(":", 1)[0]
+        (definition,) = [d for d in world.get("registered", []) if d["family"] == family]
+        names = [c["name"] for c in definition["containerDefinitions"]]
+        containers = [{"name": n, "exitCode": 0 if n == COLLECTOR else code} for n in names]
+        return {"tasks": [{"lastStatus": status, "containers": sorted(
+            containers, key=lambda c: c["name"] != COLLECTOR)}]}
     if (service, operation) == ("ecs", "stop-task"):
         return {"task": {}}
     if (service, operation) == ("logs", "filter-log-events"):

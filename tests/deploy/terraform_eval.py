@@ -15,6 +15,7 @@ Addresses in `known`: `aws_sqs_queue.jobs.arn`, `aws_secretsmanager_secret.app["
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 import hcl2
 from hcl2.rules.base import AttributeRule, BlockRule
+import yaml
 from hcl2.utils import process_escape_sequences
 
 Env = dict[str, Any]
@@ -488,6 +490,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lookup": lambda m, k, *default: m.get(k, *default) if default else m[k],
     "jsonencode": lambda value: json.dumps(value, default=str, separators=(",", ":")),
     "jsondecode": json.loads,
+    "yamlencode": lambda value: yaml.safe_dump(value, sort_keys=True),
+    "floor": math.floor,
     "format": _format,
     "substr": lambda text, start, length: text[start:start + length if length >= 0 else None],
     "lower": str.lower,

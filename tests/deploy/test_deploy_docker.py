@@ -15,8 +15,8 @@ from deploy_support import REPO_ROOT
 DOCKERFILE = REPO_ROOT / "deploy" / "docker" / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 COMPOSE = REPO_ROOT / "deploy" / "compose.yaml"
-TARGETS = {"mobile-api", "admin-api", "gateway", "worker", "migrate"}
-HTTP_TARGETS = {"mobile-api", "admin-api", "gateway"}
+TARGETS = {"mobile-api", "admin-api", "gateway", "console", "worker", "migrate"}
+HTTP_TARGETS = {"mobile-api", "admin-api", "gateway", "console"}
 
 FROM = re.compile(r"^FROM\s+(?:--\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 
@@ -126,6 +126,7 @@ def test_commands_match_the_cli() -> None:
         "mobile-api": '["serve", "mobile-api", "--host", "0.0.0.0", "--port", "8000"]',
         "admin-api": '["serve", "admin-api", "--host", "0.0.0.0", "--port", "8000"]',
         "gateway": '["serve", "gateway", "--host", "0.0.0.0", "--port", "8000"]',
+        "console": '["serve", "console", "--host", "0.0.0.0", "--port", "8000"]',
         "worker": '["worker"]',
         "migrate": '["db", "upgrade"]',
     }

@@ -37,7 +37,7 @@ EXPECTED_MODULES = {
     "cicd",
 }
 ENVIRONMENTS = ("dev", "prod")
-ECS_SERVICES = {"mobile-api", "admin-api", "gateway", "worker"}
+ECS_SERVICES = {"mobile-api", "admin-api", "gateway", "console", "worker"}
 
 # Actions allowed on Resource "*" in an Allow statement, each because AWS offers no
 # resource-level permission for it (or, in a key policy, "*" means the key itself).
@@ -456,6 +456,7 @@ def test_alb_path_rules_in_priority_order(terraform: Terraform) -> None:
         (["/v1/api/admin*"], "admin-api"),
         (["/v1/api*", "/.well-known/*"], "mobile-api"),
         (["/v1/realtime*"], "gateway"),
+        (["/*"], "console"),  # the default route, last: whatever the others leave
     ]
     priorities = [int(r.body["priority"]) for r in rules]
     assert len(set(priorities)) == len(priorities)
@@ -692,9 +693,12 @@ def test_cloudwatch_alarms(terraform: Terraform) -> None:
     assert alarms["dlq_depth"]["metric_name"] == "ApproximateNumberOfMessagesVisible"
     assert alarms["rds_cpu"]["metric_name"] == "CPUUtilization"
     for name, alarm in alarms.items():
-        assert alarm["alarm_actions"] == "${local.actions}", name
-    topic = terraform.resource("aws_sns_topic", "alarms", module_dir("observability"))
-    assert "kms_master_key_id" in topic.body
+        # The WAF alarm lives in us-east-1 with its metrics, so it notifies a topic there.
+        expected = "${local.actions}" if name != "waf_blocked" else [
+            "${aws_sns_topic.edge_alarms.arn}"]
+        assert alarm["alarm_actions"] == expected, name
+    for topic in terraform.resources("aws_sns_topic", module_dir("observability")):
+        assert "kms_master_key_id" in topic.body, topic.where
 
 
 def test_log_groups_are_retained_and_encrypted(terraform: Terraform) -> None:

@@ -16,7 +16,7 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 WORKFLOW = WORKFLOWS / "deploy.yml"
 PIPELINE = REPO_ROOT / "deploy" / "pipeline"
 DOCS = REPO_ROOT / "docs" / "deploy.md"
-TARGETS = {"mobile-api", "admin-api", "gateway", "worker", "migrate"}
+TARGETS = {"mobile-api", "admin-api", "gateway", "console", "worker", "migrate"}
 
 # Paths a step may name although they are not committed: build outputs of earlier steps.
 GENERATED = {
@@ -226,3 +226,24 @@ def test_docs_walk_from_an_empty_account_to_a_running_environment() -> None:
         and not token.startswith(("deploy/lambda/build.py",))
     ]
     assert not missing, f"docs/deploy.md names files that do not exist: {missing}"
+
+
+def test_every_image_the_estate_runs_is_built_checked_and_registered() -> None:
+    """One list of image targets: the bake file builds them, check-images.sh looks for each
+    in ECR, register-revisions.sh (lib.sh target_of) points each task at its own, and the
+    task definitions run nothing else."""
+    from deploy_support import parse_hcl
+    from workloads import estate
+
+    bake = parse_hcl((REPO_ROOT / "deploy" / "docker" / "docker-bake.hcl").read_text())
+    (default,) = [g["default"] for g in bake["group"] if "default" in g]
+    assert set(default["targets"]) == TARGETS
+    loop = re.search(r"for target in ([\w -]+); do", (PIPELINE / "check-images.sh").read_text())
+    assert loop and set(loop.group(1).split()) == TARGETS
+    tasks = estate("prod").module("compute").local("tasks")
+    assert {t["target"] for t in tasks.values()} == TARGETS
+    for task, spec in tasks.items():
+        completed = subprocess.run(
+            ["bash", "-c", f'source "{PIPELINE / "lib.sh"}"; target_of "$1"', "-", task],
+            capture_output=True, text=True, check=True)
+        assert completed.stdout.strip() == spec["target"], task

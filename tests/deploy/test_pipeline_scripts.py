@@ -19,6 +19,8 @@ from deploy_support import REPO_ROOT
 PIPELINE = REPO_ROOT / "deploy" / "pipeline"
 FAKE_AWS = Path(__file__).with_name("fake_aws.py")
 SERVICES = {"mobile-api": "mobile-api", "worker": "worker"}
+COLLECTOR = "aws-otel-collector"
+COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.45.0"
 
 pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="the scripts need jq")
 
@@ -52,18 +54,18 @@ def _world(**changes: Any) -> dict[str, Any]:
         "secrets": {"arn:secret:database-url": True, "arn:secret:signing-keys": True},
         "images": [],
         "task_definitions": {
-            family: {
-                "family": family,
-                "taskDefinitionArn": f"arn:aws:ecs:task-definition/{family}:1",
+            f"atelier-dev-{task}": {
+                "family": f"atelier-dev-{task}",
+                "taskDefinitionArn": f"arn:aws:ecs:task-definition/atelier-dev-{task}:1",
                 "revision": 1,
-                "containerDefinitions": [{"name": family, "image": "repo:x-old"}],
+                # As the Terraform writes them: the application (named after the task),
+                # then the telemetry collector.
+                "containerDefinitions": [
+                    {"name": task, "image": "repo:x-old"},
+                    {"name": COLLECTOR, "image": COLLECTOR_IMAGE},
+                ],
             }
-            for family in (
-                "atelier-dev-mobile-api",
-                "atelier-dev-worker",
-                "atelier-dev-migrate",
-                "atelier-dev-keys-rotate",
-            )
+            for task in ("mobile-api", "worker", "migrate", "keys-rotate")
         },
         "rollouts": {s: [["NEW", "IN_PROGRESS"], ["NEW", "COMPLETED"]] for s in SERVICES},
         "tasks": [["RUNNING", None], ["STOPPED", 0]],
@@ -118,6 +120,8 @@ def test_register_revisions_points_every_family_at_the_tag(tmp_path: Path) -> No
     images = {
         d["family"]: d["containerDefinitions"][0]["image"] for d in pipeline.world["registered"]
     }
+    collectors = {d["containerDefinitions"][1]["image"] for d in pipeline.world["registered"]}
+    assert collectors == {COLLECTOR_IMAGE}, "the collector keeps the version Terraform pinned"
     repository = pipeline.world["config"]["ecr_repository"]
     assert images == {
         "atelier-dev-mobile-api": f"{repository}:mobile-api-abc",
@@ -189,7 +193,7 @@ def test_a_successful_task_passes(tmp_path: Path) -> None:
 
 
 def test_rollback_requires_every_image_of_the_tag(tmp_path: Path) -> None:
-    present = [f"{t}-abc" for t in ("mobile-api", "admin-api", "gateway", "worker")]
+    present = [f"{t}-abc" for t in ("mobile-api", "admin-api", "gateway", "console", "worker")]
     pipeline = Pipeline(tmp_path, _world(images=present))
     assert pipeline.run("read-config.sh").returncode == 0
     completed = pipeline.run("check-images.sh", "abc", "--require")

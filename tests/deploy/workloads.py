@@ -37,11 +37,20 @@ class Container:
     port: int | None
 
 
+COLLECTOR = "aws-otel-collector"
+
+
+def container_definitions(root: Module) -> dict[str, list[dict[str, Any]]]:
+    """Task family -> its container definitions, as ECS receives them."""
+    definitions = root.module("compute").local("container_definitions")
+    return {family: json.loads(text) for family, text in definitions.items()}
+
+
 def containers(root: Module) -> dict[str, Container]:
-    compute = root.module("compute")
+    """The application container of every task family (named after the family)."""
     found = {}
-    for family, definitions in compute.local("container_definitions").items():
-        (container,) = json.loads(definitions)
+    for family, definitions in container_definitions(root).items():
+        (container,) = [c for c in definitions if c["name"] == family]
         ports = container.get("portMappings") or [{}]
         found[family] = Container(
             family,

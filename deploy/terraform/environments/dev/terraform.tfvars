@@ -32,6 +32,7 @@ services = {
   "mobile-api" = { cpu = 512, memory = 1024, min_count = 1, max_count = 2, cpu_target = 60, desired_count = 1 }
   "admin-api"  = { cpu = 256, memory = 512, min_count = 1, max_count = 1, cpu_target = 60, desired_count = 1 }
   "gateway"    = { cpu = 256, memory = 512, min_count = 1, max_count = 2, cpu_target = 60, desired_count = 1 }
+  "console"    = { cpu = 256, memory = 512, min_count = 1, max_count = 1, cpu_target = 60, desired_count = 1 }
   "worker"     = { cpu = 512, memory = 1024, min_count = 1, max_count = 2, cpu_target = 70, desired_count = 1 }
 }
 job_cpu                      = 256
@@ -47,6 +48,8 @@ log_retention_days         = 365
 access_log_expiration_days = 90
 enable_guardduty           = true
 alarm_emails               = ["ops-dev@example.com"]
+alarm_https_endpoints      = []
+refresh_failure_outcomes   = ["reused", "expired", "revoked", "invalid"]
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"

@@ -119,7 +119,7 @@ variable "cache_snapshot_retention_days" {
 }
 
 variable "services" {
-  description = "Size and scaling of each ECS service (mobile-api, admin-api, gateway, worker)."
+  description = "Size and scaling of each ECS service (mobile-api, admin-api, gateway, console, worker)."
   type = map(object({
     cpu           = number
     memory        = number
@@ -182,6 +182,16 @@ variable "enable_guardduty" {
 
 variable "alarm_emails" {
   description = "Addresses receiving alarms."
+  type        = list(string)
+}
+
+variable "alarm_https_endpoints" {
+  description = "HTTPS endpoints subscribed to the alarm topics (a chat or paging integration that confirms SNS subscriptions); empty for none."
+  type        = list(string)
+}
+
+variable "refresh_failure_outcomes" {
+  description = "Outcomes of atelier_refresh_total that are failures, one alarm each (a refresh token reused, expired, revoked...)."
   type        = list(string)
 }
 

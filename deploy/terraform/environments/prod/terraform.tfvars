@@ -31,6 +31,7 @@ services = {
   "mobile-api" = { cpu = 1024, memory = 2048, min_count = 2, max_count = 20, cpu_target = 60, desired_count = 2 }
   "admin-api"  = { cpu = 512, memory = 1024, min_count = 2, max_count = 4, cpu_target = 60, desired_count = 2 }
   "gateway"    = { cpu = 1024, memory = 2048, min_count = 2, max_count = 30, cpu_target = 60, desired_count = 2 }
+  "console"    = { cpu = 512, memory = 1024, min_count = 2, max_count = 4, cpu_target = 60, desired_count = 2 }
   "worker"     = { cpu = 1024, memory = 2048, min_count = 2, max_count = 20, cpu_target = 70, desired_count = 2 }
 }
 job_cpu                      = 512
@@ -46,6 +47,8 @@ log_retention_days         = 365
 access_log_expiration_days = 400
 enable_guardduty           = true
 alarm_emails               = ["ops@example.com"]
+alarm_https_endpoints      = []
+refresh_failure_outcomes   = ["reused", "expired", "revoked", "invalid"]
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"

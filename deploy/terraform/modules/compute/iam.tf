@@ -83,8 +83,9 @@ resource "aws_iam_role_policy" "execution" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Task roles: one per family. gateway and migrate call no AWS API (their secrets arrive
-# through the execution role), so their roles carry no policy at all.
+# Task roles: one per family. gateway, migrate and maintenance-run call no AWS API (their
+# secrets arrive through the execution role), so their roles carry no application policy;
+# every role has the collector's telemetry policy (telemetry.tf).
 
 resource "aws_iam_role" "task" {
   for_each           = local.tasks
@@ -102,6 +103,7 @@ locals {
   task_policies = {
     "mobile-api"   = data.aws_iam_policy_document.task_mobile_api.json
     "admin-api"    = data.aws_iam_policy_document.task_admin_api.json
+    "console"      = data.aws_iam_policy_document.task_console.json
     "worker"       = data.aws_iam_policy_document.task_worker.json
     "keys-rotate"  = data.aws_iam_policy_document.task_keys_rotate.json
     "guests-purge" = data.aws_iam_policy_document.task_guests_purge.json
@@ -203,6 +205,61 @@ data "aws_iam_policy_document" "task_admin_api" {
       "cognito-idp:ListUsersInGroup",
     ]
     resources = [var.user_pool_arn]
+  }
+
+  statement {
+    sid       = "Kms"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+# console: what the admin API may do (user management in Cognito, image moderation, keys),
+# plus the queue depths on its overview. Thumbnails are presigned GETs: the browser fetches
+# them with this role's signature, hence s3:GetObject and the key's Decrypt through S3.
+data "aws_iam_policy_document" "task_console" {
+  statement {
+    sid       = "Images"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = [local.images_objects]
+  }
+
+  statement {
+    sid       = "ManageSigningKeys"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"]
+    resources = [var.signing_keys_secret_arn]
+  }
+
+  statement {
+    sid = "CognitoAdministration"
+    actions = [
+      "cognito-idp:AdminGetUser",
+      "cognito-idp:AdminDisableUser",
+      "cognito-idp:AdminEnableUser",
+      "cognito-idp:AdminUserGlobalSignOut",
+      "cognito-idp:AdminListGroupsForUser",
+      "cognito-idp:ListUsers",
+      "cognito-idp:ListUsersInGroup",
+    ]
+    resources = [var.user_pool_arn]
+  }
+
+  statement {
+    sid       = "QueueDepths"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [var.queue_arn, var.dlq_arn]
+  }
+
+  statement {
+    sid       = "FindDeadLetterQueue"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = [var.dlq_arn]
   }
 
   statement {

@@ -1,7 +1,9 @@
 # ECS Fargate: one long-running service per deployable (mobile-api, admin-api, gateway,
-# worker) and three task families run on demand or on a schedule (migrate, keys-rotate,
-# guests-purge). Every task family has its own execution role (pulls the image, reads
-# exactly its secrets) and its own task role (what the application may call).
+# console, worker) and task families run on demand or on a schedule (migrate, keys-rotate,
+# guests-purge, maintenance-run). Every task family has its own execution role (pulls the
+# image, reads exactly its secrets) and its own task role (what the application may call).
+# Every task also runs an ADOT collector beside the application (telemetry.tf): it scrapes
+# the application's Prometheus metrics on localhost and receives its OTLP traces.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -12,7 +14,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  http_services = toset(["mobile-api", "admin-api", "gateway"])
+  http_services = toset(["mobile-api", "admin-api", "gateway", "console"])
   # Image tag suffix: published by the pipeline in Parameter Store (see image_tag below).
   # The provider fills `insecure_value` on read only when that argument is set (and
   # `value` otherwise), so the resource sets `insecure_value`: a plain, non-sensitive read.
@@ -72,6 +74,31 @@ locals {
         ATELIER_ADMIN_COGNITO_CLIENT_IDS = var.admin_cognito_client_id
         ATELIER_ADMIN_COGNITO_JWKS_URL   = var.cognito_jwks_url
         ATELIER_ADMIN_COGNITO_ISSUER     = var.cognito_issuer
+      })
+      secrets = {
+        DATABASE_URL = var.database_url_secret_arn
+        REDIS_URL    = var.redis_url_secret_arn
+      }
+    }
+    # The web console: the admin API's use cases behind server-rendered pages, the same
+    # allow-list, admins signed in through the pool's hosted UI (code + PKCE).
+    "console" = {
+      target   = "console"
+      command  = concat(["serve", "console"], local.http_command)
+      cpu      = var.services["console"].cpu
+      memory   = var.services["console"].memory
+      workload = "console"
+      environment = merge(local.keystore_environment, local.cognito_environment, {
+        ATELIER_ADMIN_ALLOWED_CIDRS            = join(",", var.admin_allowed_cidrs)
+        ATELIER_ADMIN_AUTH                     = "cognito"
+        ATELIER_ADMIN_COGNITO_CLIENT_IDS       = var.console_cognito_client_id
+        ATELIER_ADMIN_COGNITO_JWKS_URL         = var.cognito_jwks_url
+        ATELIER_ADMIN_COGNITO_ISSUER           = var.cognito_issuer
+        ATELIER_CONSOLE_COGNITO_DOMAIN         = var.cognito_hosted_ui_url
+        ATELIER_CONSOLE_COGNITO_CLIENT_ID      = var.console_cognito_client_id
+        ATELIER_CONSOLE_PUBLIC_URL             = var.public_url
+        ATELIER_CONSOLE_SESSION_IDLE_MINUTES   = tostring(var.console_session_idle_minutes)
+        ATELIER_CONSOLE_SESSION_ABSOLUTE_HOURS = tostring(var.console_session_absolute_hours)
       })
       secrets = {
         DATABASE_URL = var.database_url_secret_arn
@@ -253,10 +280,11 @@ locals {
       readonlyRootFilesystem = true
       privileged             = false
       stopTimeout            = 120
-      environment            = [for name, value in merge(local.common_environment, t.environment) : { name = name, value = value }]
+      environment            = [for name, value in merge(local.common_environment, local.telemetry_environment, { OTEL_SERVICE_NAME = "atelier-${k}" }, t.environment) : { name = name, value = value }]
       secrets                = [for name, arn in t.secrets : { name = name, valueFrom = arn }]
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
       linuxParameters        = { initProcessEnabled = true }
+      dependsOn              = [{ containerName = local.collector_name, condition = "START" }]
       logConfiguration = {
         logDriver = "awslogs"
         options = {
@@ -280,9 +308,10 @@ locals {
     }
   }
 
+  # The application first (the pipeline and the tests find it by name), then its collector.
   container_definitions = merge(
-    { for k in local.http_task_names : k => jsonencode([merge(local.container_base[k], local.http_container_settings)]) },
-    { for k in local.other_task_names : k => jsonencode([local.container_base[k]]) },
+    { for k in local.http_task_names : k => jsonencode([merge(local.container_base[k], local.http_container_settings), local.collector_container[k]]) },
+    { for k in local.other_task_names : k => jsonencode([local.container_base[k], local.collector_container[k]]) },
   )
 }
 

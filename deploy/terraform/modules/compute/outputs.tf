@@ -62,3 +62,18 @@ output "log_group_arns" {
   description = "Log group ARN of every task family."
   value       = { for k, g in aws_cloudwatch_log_group.task : k => g.arn }
 }
+
+output "schedule_rule_names" {
+  description = "EventBridge rule of each scheduled task family (keys-rotate, guests-purge, maintenance-run)."
+  value       = { for k, r in aws_cloudwatch_event_rule.schedule : k => r.name }
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the application metrics the collectors write."
+  value       = local.metrics_namespace
+}
+
+output "app_metric_dimensions" {
+  description = "Application metric -> the dimension sets the collectors keep in CloudWatch."
+  value       = local.app_metrics
+}

@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "services" {
-  description = "Size and scaling of each long-running ECS service (keys: mobile-api, admin-api, gateway, worker)."
+  description = "Size and scaling of each long-running ECS service (keys: mobile-api, admin-api, gateway, console, worker)."
   type = map(object({
     cpu           = number
     memory        = number
@@ -20,8 +20,8 @@ variable "services" {
   }))
 
   validation {
-    condition     = toset(keys(var.services)) == toset(["mobile-api", "admin-api", "gateway", "worker"])
-    error_message = "services must define exactly mobile-api, admin-api, gateway and worker."
+    condition     = toset(keys(var.services)) == toset(["mobile-api", "admin-api", "gateway", "console", "worker"])
+    error_message = "services must define exactly mobile-api, admin-api, gateway, console and worker."
   }
 }
 
@@ -165,6 +165,26 @@ variable "admin_cognito_client_id" {
   type        = string
 }
 
+variable "console_cognito_client_id" {
+  description = "Cognito app client of the web console (hosted UI, code + PKCE; ATELIER_CONSOLE_COGNITO_CLIENT_ID)."
+  type        = string
+}
+
+variable "cognito_hosted_ui_url" {
+  description = "Base URL of the pool's hosted UI the console sends admins to (ATELIER_CONSOLE_COGNITO_DOMAIN)."
+  type        = string
+}
+
+variable "console_session_idle_minutes" {
+  description = "Minutes without a request after which a console session ends (ATELIER_CONSOLE_SESSION_IDLE_MINUTES)."
+  type        = number
+}
+
+variable "console_session_absolute_hours" {
+  description = "Hours after sign-in at which a console session ends whatever its use (ATELIER_CONSOLE_SESSION_ABSOLUTE_HOURS)."
+  type        = number
+}
+
 variable "cognito_issuer" {
   description = "Issuer of the Cognito pool's tokens (ATELIER_ADMIN_COGNITO_ISSUER)."
   type        = string
@@ -198,6 +218,21 @@ variable "guests_purge_schedule" {
 variable "maintenance_run_schedule" {
   description = "EventBridge schedule of `atelier maintenance run` (retention deletes)."
   type        = string
+}
+
+variable "adot_collector_image" {
+  description = "Image of the ADOT collector beside every task, pinned by version (public.ecr.aws/aws-observability/aws-otel-collector:vX.Y.Z)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^public\\.ecr\\.aws/aws-observability/aws-otel-collector:v[0-9]+\\.[0-9]+\\.[0-9]+$", var.adot_collector_image))
+    error_message = "adot_collector_image must be aws-otel-collector pinned to an exact version."
+  }
+}
+
+variable "metrics_log_retention_days" {
+  description = "Retention of the embedded-metric-format log group (CloudWatch keeps the extracted metrics on its own schedule)."
+  type        = number
 }
 
 variable "bastion_instance_type" {

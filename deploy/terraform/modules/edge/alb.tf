@@ -4,10 +4,13 @@
 #   10  /v1/api/admin*                -> admin-api
 #   20  /v1/api*, /.well-known/*      -> mobile-api
 #   30  /v1/realtime*                 -> gateway
-# Anything else (or a request without the origin header) gets a JSON 404 / 403.
+#  100  everything else               -> console (the web console is the default route)
+# Every rule also requires the secret origin header, so the console's catch-all is a rule
+# and not the listener's default action: the default answers only requests that did not
+# come through our CloudFront distribution (a JSON 404, as before).
 
 locals {
-  http_services = toset(["mobile-api", "admin-api", "gateway"])
+  http_services = toset(["mobile-api", "admin-api", "gateway", "console"])
   origin_header = "X-Atelier-Origin-Verify"
 }
 
@@ -169,6 +172,32 @@ resource "aws_lb_listener_rule" "gateway" {
   condition {
     path_pattern {
       values = ["/v1/realtime*"]
+    }
+  }
+
+  condition {
+    http_header {
+      http_header_name = local.origin_header
+      values           = [random_password.origin_header.result]
+    }
+  }
+
+  tags = var.tags
+}
+
+# The default route: whatever no rule above claims is the web console's.
+resource "aws_lb_listener_rule" "console" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 100
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this["console"].arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
     }
   }
 

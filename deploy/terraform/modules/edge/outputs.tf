@@ -1,5 +1,5 @@
 output "target_group_arns" {
-  description = "Target group ARN of each HTTP service (mobile-api, admin-api, gateway)."
+  description = "Target group ARN of each HTTP service (mobile-api, admin-api, gateway, console)."
   value       = { for k, tg in aws_lb_target_group.this : k => tg.arn }
 }
 
@@ -36,4 +36,9 @@ output "public_url" {
 output "web_acl_arn" {
   description = "ARN of the WAF web ACL on CloudFront."
   value       = aws_wafv2_web_acl.this.arn
+}
+
+output "web_acl_name" {
+  description = "Name of the WAF web ACL (the WebACL dimension of its CloudWatch metrics, in us-east-1)."
+  value       = aws_wafv2_web_acl.this.name
 }

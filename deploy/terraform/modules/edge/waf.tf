@@ -4,6 +4,9 @@
 #   2 AWS common rule set   (OWASP-style: XSS, LFI, bad bots...)
 #   3 AWS known bad inputs  (Log4Shell, Java deserialisation...)
 #   4 AWS SQL injection
+#   5 console-ip-allow-list block every path outside the public API (/v1/api*, /.well-known/*,
+#                           /v1/realtime*) unless the viewer IP is in the admin set: the
+#                           web console, the ALB's default route, is for administrators
 
 resource "aws_wafv2_ip_set" "admin" {
   provider           = aws.us_east_1
@@ -154,6 +157,63 @@ resource "aws_wafv2_web_acl" "this" {
     visibility_config {
       cloudwatch_metrics_enabled = true
       metric_name                = "${var.name}-aws-sqli"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "console-ip-allow-list"
+    priority = 5
+
+    action {
+      block {}
+    }
+
+    statement {
+      and_statement {
+        statement {
+          not_statement {
+            statement {
+              or_statement {
+                dynamic "statement" {
+                  for_each = ["/v1/api", "/.well-known/", "/v1/realtime"]
+
+                  content {
+                    byte_match_statement {
+                      search_string         = statement.value
+                      positional_constraint = "STARTS_WITH"
+
+                      field_to_match {
+                        uri_path {}
+                      }
+
+                      text_transformation {
+                        priority = 0
+                        type     = "NONE"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+
+        statement {
+          not_statement {
+            statement {
+              ip_set_reference_statement {
+                arn = aws_wafv2_ip_set.admin.arn
+              }
+            }
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-console-ip-allow-list"
       sampled_requests_enabled   = true
     }
   }

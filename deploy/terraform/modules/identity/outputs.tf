@@ -18,6 +18,16 @@ output "admin_client_id" {
   value       = aws_cognito_user_pool_client.admin.id
 }
 
+output "console_client_id" {
+  description = "App client of the web console (hosted UI, authorization code with PKCE)."
+  value       = aws_cognito_user_pool_client.console.id
+}
+
+output "hosted_ui_url" {
+  description = "Base URL of the pool's hosted UI (ATELIER_CONSOLE_COGNITO_DOMAIN)."
+  value       = "https://${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+}
+
 output "issuer" {
   description = "Issuer of the pool's tokens (ATELIER_ADMIN_COGNITO_ISSUER)."
   value       = "https://cognito-idp.${data.aws_region.current.name}.amazonaws.com/${aws_cognito_user_pool.this.id}"

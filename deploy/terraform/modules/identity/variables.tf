@@ -73,6 +73,11 @@ variable "user_pool_tier" {
   }
 }
 
+variable "console_url" {
+  description = "Public base URL of the web console, e.g. https://api.example.com (its hosted UI callback is <url>/auth/callback)."
+  type        = string
+}
+
 variable "log_retention_days" {
   description = "Retention of the trigger log groups."
   type        = number

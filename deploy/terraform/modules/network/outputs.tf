@@ -39,7 +39,7 @@ output "alb_security_group_ids" {
 }
 
 output "workload_security_group_ids" {
-  description = "Security group of each workload (mobile-api, admin-api, gateway, worker, jobs, lambda, bastion)."
+  description = "Security group of each workload (mobile-api, admin-api, console, gateway, worker, jobs, lambda, bastion)."
   value       = { for k, sg in aws_security_group.workload : k => sg.id }
 }
 

@@ -1,9 +1,12 @@
 # Who may talk to whom, in one place. Every workload has its own security group; the data
 # tier accepts connections only from the workloads that need it.
 #
-#   CloudFront --443/80--> ALB --8000--> mobile-api, admin-api, gateway
-#   workloads --5432--> database      (mobile-api, admin-api, worker, jobs, lambda, bastion)
-#   workloads --6379--> cache         (mobile-api, admin-api, gateway, worker)
+#   CloudFront --443/80--> ALB --8000--> mobile-api, admin-api, gateway, console
+#   workloads --5432--> database      (mobile-api, admin-api, console, worker, jobs, lambda, bastion)
+#   workloads --6379--> cache         (mobile-api, admin-api, console, gateway, worker)
+#
+# Only port 8000 is open to the ALB. Each task's metrics port (9464) is read by the ADOT
+# collector beside it over localhost: no rule opens it, no target group names it.
 #   workloads --443---> AWS APIs (VPC endpoints), OpenAI and Cognito (NAT)
 
 # The ALB accepts CloudFront's origin-facing addresses only. The managed prefix list
@@ -17,6 +20,7 @@ locals {
   workloads = {
     "mobile-api" = { description = "Mobile API tasks", from_alb = true, database = true, cache = true }
     "admin-api"  = { description = "Admin API tasks", from_alb = true, database = true, cache = true }
+    "console"    = { description = "Web console tasks", from_alb = true, database = true, cache = true }
     "gateway"    = { description = "Edge WebSocket gateway tasks", from_alb = true, database = false, cache = true }
     "worker"     = { description = "Image worker tasks", from_alb = false, database = true, cache = true }
     "jobs"       = { description = "One-off and scheduled tasks (migrate, keys rotate, guests purge)", from_alb = false, database = true, cache = false }

@@ -1,6 +1,12 @@
 # Alarms to one encrypted SNS topic: edge errors, unhealthy targets, queue and DLQ, RDS,
-# Redis, ECS saturation, Lambda trigger errors, and root / unauthorized API activity from
-# CloudTrail.
+# Redis, ECS saturation and services without a running task, Lambda trigger errors, and
+# root / unauthorized API activity from CloudTrail. The application's own metrics
+# (app_alarms.tf), failed scheduled jobs (jobs.tf) and WAF blocks (edge_alarms.tf, in
+# us-east-1 with a topic of its own) alarm the same people. dashboard.tf draws them.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
@@ -15,28 +21,57 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = each.key
 }
 
+# Chat and paging: any HTTPS endpoint that confirms SNS subscriptions (an incident tool's
+# SNS integration, or a small relay to a chat webhook). AWS Chatbot subscribes to the
+# topics itself once a channel is configured with their ARNs (docs/deploy.md).
+resource "aws_sns_topic_subscription" "https" {
+  for_each               = toset(var.alarm_https_endpoints)
+  topic_arn              = aws_sns_topic.alarms.arn
+  protocol               = "https"
+  endpoint               = each.key
+  endpoint_auto_confirms = false
+}
+
 locals {
-  actions = [aws_sns_topic.alarms.arn]
+  actions    = [aws_sns_topic.alarms.arn]
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
 }
 
 # ---------------------------------------------------------------------------------------
 # Edge
 
+# The share of requests answered 5xx (by the ALB itself or by a target), over 5 minutes
+# with at least alb_5xx_minimum_requests requests (a quiet night's single error is no page).
 resource "aws_cloudwatch_metric_alarm" "alb_5xx" {
   alarm_name          = "${var.name}-alb-5xx"
-  alarm_description   = "5xx responses (ALB-generated and targets) above threshold"
+  alarm_description   = "More than ${var.alb_5xx_rate_percent}% of requests answered 5xx: see the dashboard's errors by entrypoint, then the service's logs"
   comparison_operator = "GreaterThanThreshold"
-  evaluation_periods  = 1
-  threshold           = var.alb_5xx_threshold
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = var.alb_5xx_rate_percent
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.actions
   ok_actions          = local.actions
 
   metric_query {
-    id          = "total"
-    expression  = "elb + targets"
-    label       = "5xx"
+    id          = "rate"
+    expression  = "IF(requests >= ${var.alb_5xx_minimum_requests}, 100 * (FILL(elb, 0) + FILL(targets, 0)) / requests, 0)"
+    label       = "5xx %"
     return_data = true
+  }
+
+  metric_query {
+    id = "requests"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "RequestCount"
+      period      = 300
+      stat        = "Sum"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
   }
 
   metric_query {
@@ -223,6 +258,26 @@ resource "aws_cloudwatch_metric_alarm" "ecs_memory" {
   evaluation_periods  = 2
   threshold           = 85
   comparison_operator = "GreaterThanThreshold"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+# Container Insights (enhanced on the cluster) counts each service's running tasks; none
+# means the service is down whatever its health checks say. No data counts as none.
+resource "aws_cloudwatch_metric_alarm" "no_running_tasks" {
+  for_each            = var.service_names
+  alarm_name          = "${var.name}-${each.key}-no-running-tasks"
+  alarm_description   = "${each.key} has no running task: check the service's events and stopped tasks"
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "RunningTaskCount"
+  dimensions          = { ClusterName = var.cluster_name, ServiceName = each.value }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 3
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
   alarm_actions       = local.actions
   ok_actions          = local.actions
   tags                = var.tags

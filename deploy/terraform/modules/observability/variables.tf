@@ -3,6 +3,11 @@ variable "name" {
   type        = string
 }
 
+variable "environment" {
+  description = "Environment name (dev, prod): the `environment` dimension of the application metrics."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "Customer-managed KMS key encrypting the alarm topic."
   type        = string
@@ -10,6 +15,11 @@ variable "kms_key_arn" {
 
 variable "alarm_emails" {
   description = "Addresses subscribed to the alarm topic (each confirms by mail)."
+  type        = list(string)
+}
+
+variable "alarm_https_endpoints" {
+  description = "HTTPS endpoints (chat, paging) subscribed to the alarm topics."
   type        = list(string)
 }
 
@@ -26,6 +36,36 @@ variable "target_group_arn_suffixes" {
 variable "cluster_name" {
   description = "ECS cluster name."
   type        = string
+}
+
+variable "cluster_arn" {
+  description = "ECS cluster ARN (task state change events)."
+  type        = string
+}
+
+variable "task_families" {
+  description = "Task definition family of every task."
+  type        = map(string)
+}
+
+variable "schedule_rule_names" {
+  description = "EventBridge rule of each scheduled task family."
+  type        = map(string)
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the application metrics."
+  type        = string
+}
+
+variable "web_acl_name" {
+  description = "Name of the WAF web ACL on CloudFront (its metrics are in us-east-1)."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of the failed-jobs event log group."
+  type        = number
 }
 
 variable "service_names" {
@@ -63,8 +103,38 @@ variable "cloudtrail_log_group_name" {
   type        = string
 }
 
-variable "alb_5xx_threshold" {
-  description = "5xx responses per 5 minutes (ALB + targets) that raise the alarm."
+variable "alb_5xx_rate_percent" {
+  description = "Share of requests (%) answered 5xx by the ALB or a target over 5 minutes that raises the alarm."
+  type        = number
+}
+
+variable "alb_5xx_minimum_requests" {
+  description = "Requests per 5 minutes below which the 5xx rate alarm stays quiet."
+  type        = number
+}
+
+variable "refresh_failure_outcomes" {
+  description = "Outcomes of atelier_refresh_total that are failures (one alarm each)."
+  type        = list(string)
+}
+
+variable "refresh_failure_threshold" {
+  description = "Refreshes failing with one outcome per 5 minutes that raise its alarm."
+  type        = number
+}
+
+variable "handshake_refusal_threshold" {
+  description = "Refused gateway handshakes per 5 minutes (two periods running) that raise the alarm."
+  type        = number
+}
+
+variable "outbox_lag_threshold_seconds" {
+  description = "Age of the oldest unrelayed outbox row that raises the alarm."
+  type        = number
+}
+
+variable "waf_blocked_threshold" {
+  description = "Requests blocked by WAF per 5 minutes that raise the alarm."
   type        = number
 }
 

@@ -5,6 +5,8 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.80"
+      # WAF on CloudFront publishes its metrics in us-east-1: its alarm lives there.
+      configuration_aliases = [aws.us_east_1]
     }
   }
 }
