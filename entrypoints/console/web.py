@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
@@ -137,6 +138,10 @@ class Console:
     @property
     def name(self) -> str:
         return self.admin.email or self.admin.subject
+
+
+SignedIn = NamedDependency[Console]
+"""A page's signed-in admin (the `console` dependency of the signed-in pages)."""
 
 
 async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:

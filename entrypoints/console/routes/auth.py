@@ -24,8 +24,8 @@ from entrypoints.console.web import (
     CSRF_FIELD,
     FORM_COOKIE,
     SESSION_COOKIE,
-    Console,
     FormRefused,
+    SignedIn,
     cleared,
     cookies_secure,
     form_cookie,
@@ -119,7 +119,7 @@ async def sign_in(
 
 @post("/sign-out", dependencies={"console": provide_console})
 async def sign_out(
-    request: Request[Any, Any, Any], console: Console,
+    request: Request[Any, Any, Any], console: SignedIn,
     end_console_session: Injected[EndConsoleSession],
 ) -> Response[Any]:
     await end_console_session(console.acting(), console.session_id)

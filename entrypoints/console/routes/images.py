@@ -10,7 +10,7 @@ from application.admin.overview import ImageLinks
 from domain.images.model import ImageStatus
 from entrypoints.admin_api.schemas import encode_cursor, user_cursor
 from entrypoints.console.web import (
-    Console,
+    SignedIn,
     content_security_policy,
     form_of,
     local_path,
@@ -35,7 +35,7 @@ class ImagesPages(Controller):
 
     @get("/")
     async def grid(
-        self, request: Request[Any, Any, Any], console: Console,
+        self, request: Request[Any, Any, Any], console: SignedIn,
         search_images: Injected[SearchImages], image_links: Injected[ImageLinks],
     ) -> Template:
         params = request.query_params
@@ -57,7 +57,7 @@ class ImagesPages(Controller):
 
     @post("/{image_id:str}/hide")
     async def hide(
-        self, request: Request[Any, Any, Any], image_id: str, console: Console,
+        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
         hide_image: Injected[HideImage],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()[:500]
@@ -66,14 +66,14 @@ class ImagesPages(Controller):
 
     @get("/{image_id:str}/delete")
     async def confirm_delete(
-        self, request: Request[Any, Any, Any], image_id: str, console: Console,
+        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
     ) -> Template:
         return page("delete_image.html", request, console, nav="images",
                     title="Delete an image", image_id=image_id, back=_back(request))
 
     @post("/{image_id:str}/delete")
     async def delete(
-        self, request: Request[Any, Any, Any], image_id: str, console: Console,
+        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
         delete_image: Injected[DeleteImageAsAdmin],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()[:500]

@@ -13,7 +13,7 @@ from application.admin.overview import ShowOverview
 from application.identity.delete_account import ACCOUNT_DELETED
 from application.keys.manage_keys import ListKeys
 from entrypoints.admin_api.schemas import encode_cursor, seq_cursor
-from entrypoints.console.web import Console, form_of, page, see_other
+from entrypoints.console.web import SignedIn, form_of, page, see_other
 from entrypoints.wiring.di import Injected
 
 AUDIT_PAGE = 50
@@ -28,7 +28,7 @@ ACTIONS = [
 
 @get("/")
 async def overview(
-    request: Request[Any, Any, Any], console: Console, show_overview: Injected[ShowOverview],
+    request: Request[Any, Any, Any], console: SignedIn, show_overview: Injected[ShowOverview],
 ) -> Template:
     found = await show_overview()
     return page("overview.html", request, console, nav="overview", title="Overview",
@@ -37,7 +37,7 @@ async def overview(
 
 @get("/keys")
 async def keys(
-    request: Request[Any, Any, Any], console: Console, list_keys: Injected[ListKeys],
+    request: Request[Any, Any, Any], console: SignedIn, list_keys: Injected[ListKeys],
 ) -> Template:
     found = sorted(await list_keys(), key=lambda k: k.created_at, reverse=True)
     return page("keys.html", request, console, nav="keys", title="Signing keys", keys=found,
@@ -46,7 +46,7 @@ async def keys(
 
 @post("/keys/rotate")
 async def rotate_keys(
-    request: Request[Any, Any, Any], console: Console,
+    request: Request[Any, Any, Any], console: SignedIn,
     rotate_keys_now: Injected[RotateKeysNow], list_keys: Injected[ListKeys],
 ) -> Template:
     moves = await rotate_keys_now(console.acting())
@@ -57,7 +57,7 @@ async def rotate_keys(
 
 @get("/keys/{kid:str}/revoke")
 async def confirm_revoke_key(
-    request: Request[Any, Any, Any], kid: str, console: Console,
+    request: Request[Any, Any, Any], kid: str, console: SignedIn,
 ) -> Template:
     return page("revoke_key.html", request, console, nav="keys", title="Revoke a key",
                 kid=kid, error=None, typed="")
@@ -65,7 +65,7 @@ async def confirm_revoke_key(
 
 @post("/keys/{kid:str}/revoke")
 async def revoke_key(
-    request: Request[Any, Any, Any], kid: str, console: Console,
+    request: Request[Any, Any, Any], kid: str, console: SignedIn,
     revoke_signing_key: Injected[RevokeSigningKey],
 ) -> Response[Any]:
     form = await form_of(request)
@@ -79,14 +79,14 @@ async def revoke_key(
 
 
 @get("/broadcast")
-async def broadcast_form(request: Request[Any, Any, Any], console: Console) -> Template:
+async def broadcast_form(request: Request[Any, Any, Any], console: SignedIn) -> Template:
     return page("broadcast.html", request, console, nav="broadcast", title="Broadcast",
                 error=None, message="")
 
 
 @post("/broadcast")
 async def broadcast(
-    request: Request[Any, Any, Any], console: Console, publish_broadcast: Injected[Broadcast],
+    request: Request[Any, Any, Any], console: SignedIn, publish_broadcast: Injected[Broadcast],
 ) -> Response[Any]:
     message = (await form_of(request)).get("message", "").strip()
     if not message or len(message) > MESSAGE_MAX:
@@ -116,7 +116,7 @@ def _cursor(value: str | None) -> int | None:
 
 @get("/audit")
 async def audit(
-    request: Request[Any, Any, Any], console: Console, list_audit_log: Injected[ListAuditLog],
+    request: Request[Any, Any, Any], console: SignedIn, list_audit_log: Injected[ListAuditLog],
 ) -> Template:
     params = request.query_params
     admin = (params.get("admin") or "").strip()[:254]
@@ -134,7 +134,7 @@ async def audit(
 
 @get("/deletions")
 async def deletions(
-    request: Request[Any, Any, Any], console: Console, list_audit_log: Injected[ListAuditLog],
+    request: Request[Any, Any, Any], console: SignedIn, list_audit_log: Injected[ListAuditLog],
 ) -> Template:
     found = await list_audit_log(AUDIT_PAGE, _cursor(request.query_params.get("cursor")),
                                  ACCOUNT_DELETED)

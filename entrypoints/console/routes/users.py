@@ -11,7 +11,7 @@ from application.admin.users import SearchUsers, SetUserStatus, ShowUser
 from application.ports.admin import UserQuery
 from domain.users.model import UserKind, UserStatus
 from entrypoints.admin_api.schemas import encode_cursor, user_cursor
-from entrypoints.console.web import Console, form_of, page, see_other
+from entrypoints.console.web import SignedIn, form_of, page, see_other
 from entrypoints.wiring.di import Injected
 
 PAGE_SIZE = 25
@@ -30,7 +30,7 @@ class UsersPages(Controller):
 
     @get("/")
     async def search(
-        self, request: Request[Any, Any, Any], console: Console,
+        self, request: Request[Any, Any, Any], console: SignedIn,
         search_users: Injected[SearchUsers],
     ) -> Template:
         params = request.query_params
@@ -51,14 +51,14 @@ class UsersPages(Controller):
 
     @get("/{user_id:str}")
     async def show(
-        self, request: Request[Any, Any, Any], user_id: str, console: Console,
+        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
         show_user: Injected[ShowUser],
     ) -> Template:
         return await _user_page(request, console, show_user, user_id)
 
     @post("/{user_id:str}/disable")
     async def disable(
-        self, request: Request[Any, Any, Any], user_id: str, console: Console,
+        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
         disable_user: Injected[SetUserStatus], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         return await _set_status(request, console, disable_user, show_user, user_id,
@@ -66,7 +66,7 @@ class UsersPages(Controller):
 
     @post("/{user_id:str}/enable")
     async def enable(
-        self, request: Request[Any, Any, Any], user_id: str, console: Console,
+        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
         enable_user: Injected[SetUserStatus], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         return await _set_status(request, console, enable_user, show_user, user_id,
@@ -74,7 +74,7 @@ class UsersPages(Controller):
 
     @get("/{user_id:str}/devices/{device_id:str}/revoke")
     async def confirm_revoke(
-        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: Console,
+        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: SignedIn,
         show_user: Injected[ShowUser],
     ) -> Template:
         details = await show_user(user_id)
@@ -85,7 +85,7 @@ class UsersPages(Controller):
 
     @post("/{user_id:str}/devices/{device_id:str}/revoke")
     async def revoke(
-        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: Console,
+        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: SignedIn,
         revoke_device: Injected[RevokeUserDevice], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()
@@ -106,7 +106,7 @@ def _reason_error(reason: str) -> str:
 
 
 async def _user_page(
-    request: Request[Any, Any, Any], console: Console, show_user: ShowUser, user_id: str,
+    request: Request[Any, Any, Any], console: SignedIn, show_user: ShowUser, user_id: str,
     *, status: int = 200, error: str | None = None, reason: str = "",
 ) -> Template:
     details = await show_user(user_id)
@@ -116,7 +116,7 @@ async def _user_page(
 
 
 async def _set_status(
-    request: Request[Any, Any, Any], console: Console, change: SetUserStatus,
+    request: Request[Any, Any, Any], console: SignedIn, change: SetUserStatus,
     show_user: ShowUser, user_id: str, notice: str,
 ) -> Response[Any]:
     reason = (await form_of(request)).get("reason", "").strip()
