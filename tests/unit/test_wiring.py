@@ -61,7 +61,7 @@ async def test_the_gateway_starts_no_database_and_no_signing_keys(tmp_path: Path
         assert resolved.value("gateway") is not None
         started = {name for name, p in infrastructure.providers.items()
                    if isinstance(p, providers.Resource) and p.initialized}
-        assert started == {"redis", "realtime_jwks"}
+        assert started == {"redis", "realtime_jwks", "metrics_server"}
     assert not infrastructure.realtime_jwks.initialized  # closed on the way out
     assert not list(tmp_path.iterdir())  # no database file, no key file, no queue
 
