@@ -3,12 +3,15 @@ that live elsewhere (stored pictures, the identity provider's user); see account
 
 import logging
 from enum import StrEnum
+from typing import Any
 
 from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.identity.account_cleanup import DELETE_LOGIN, DELETE_OBJECTS
+from application.identity.apple_revocation import REVOKE_APPLE, revocation_for
 from application.identity.password_check import check_password_login
 from application.identity.provider_link_mirror import queue_link_mirror
+from application.ports.apple_tokens import AppleTokens
 from application.ports.clock import Clock
 from application.ports.identity import EmailNotConfirmed, IdentityProvider, InvalidCredentials
 from application.ports.images import OutboxMessage, Wakeup
@@ -51,7 +54,10 @@ class EraseAccount:
         self._uow_factory, self._clock, self._session_events = uow_factory, clock, session_events
         self._logins, self._relay = logins, relay
 
-    async def __call__(self, user_id: str, via: DeletedVia) -> None:
+    async def __call__(
+        self, user_id: str, via: DeletedVia, apple_revocation: dict[str, Any] | None = None
+    ) -> None:
+        """`apple_revocation`: what to revoke at Apple (see apple_revocation), if anything."""
         now = self._clock()
         async with self._uow_factory() as uow:
             user = await uow.users.get(user_id)
@@ -74,6 +80,8 @@ class EraseAccount:
                     await queue_link_mirror(uow, identity, now)
                 await uow.outbox.add(OutboxMessage(
                     new_id(), DELETE_LOGIN, {"subject": user.external_id}, now))
+            if apple_revocation is not None:
+                await uow.outbox.add(OutboxMessage(new_id(), REVOKE_APPLE, apple_revocation, now))
             await uow.audit.append(AuditEntry(
                 now, f"user:{user.id}", ACCOUNT_DELETED, "user", user.id,
                 details={"kind": user.kind.value, "via": via.value}))
@@ -95,16 +103,20 @@ class EraseAccount:
 
 class DeleteAccount:
     """DELETE /me: a member confirms with the password (counted like a log-in, behind the
-    same lock-out); a guest's bearer token is enough."""
+    same lock-out); a guest's bearer token is enough. An Apple authorization code sent with
+    it revokes the app's Sign in with Apple authorization too."""
 
     def __init__(
         self, uow_factory: UnitOfWorkFactory, identity: IdentityProvider, policy: AuthPolicy,
-        clock: Clock, erase: EraseAccount,
+        clock: Clock, erase: EraseAccount, apple: AppleTokens,
     ) -> None:
         self._uow_factory, self._identity, self._policy = uow_factory, identity, policy
-        self._clock, self._erase = clock, erase
+        self._clock, self._erase, self._apple = clock, erase, apple
 
-    async def __call__(self, caller: Principal, password: str | None, client_ip: str) -> None:
+    async def __call__(
+        self, caller: Principal, password: str | None, client_ip: str,
+        apple_code: str | None = None,
+    ) -> None:
         user = caller.user
         # Apple and Google members have no password: like a guest, the bearer is enough.
         if not user.is_guest and user.has_password:
@@ -121,4 +133,4 @@ class DeleteAccount:
                 subject = user.external_id  # the password was right; unconfirmed may leave
             if subject != user.external_id:
                 raise InvalidCredentials()
-        await self._erase(user.id, DeletedVia.APP)
+        await self._erase(user.id, DeletedVia.APP, await revocation_for(self._apple, apple_code))

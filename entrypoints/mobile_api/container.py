@@ -15,6 +15,7 @@ from application.identity.account import (
     RequestPasswordReset,
 )
 from application.identity.account_cleanup import CleanupRelay, account_cleanup
+from application.identity.apple_revocation import apple_revocation
 from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
 from application.identity.delete_account import DeleteAccount, EraseAccount
@@ -144,13 +145,15 @@ class MobileContainer(containers.DeclarativeContainer):
                 combined,
                 providers.Singleton(account_cleanup, infrastructure.object_store, identity),
                 # Linked Apple and Google sign-ins, mirrored into Cognito.
-                providers.Singleton(provider_link_mirror, uow_factory, identity)),
+                providers.Singleton(provider_link_mirror, uow_factory, identity),
+                providers.Singleton(apple_revocation, infrastructure.apple_tokens)),
             clock),
         cleanup_wakeup, settings.provided.outbox_poll_seconds)
     erase_account = providers.Singleton(
         EraseAccount, uow_factory, clock, session_events, identity, cleanup_wakeup)
     delete_account = providers.Singleton(
-        DeleteAccount, uow_factory, identity, policy, clock, erase_account)
+        DeleteAccount, uow_factory, identity, policy, clock, erase_account,
+        infrastructure.apple_tokens)
     request_deletion_code = providers.Singleton(
         RequestDeletionCode, uow_factory, infrastructure.deletion_codes, infrastructure.mailer,
         infrastructure.rate_limiter, clock)

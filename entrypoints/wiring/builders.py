@@ -25,12 +25,12 @@ from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.users.signup import SignUpPolicy, parse_domains
-from entrypoints.wiring.metrics import ProcessMetrics
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.jwks.source import HttpJwksSource
+    from application.ports.apple_tokens import AppleTokens
     from application.ports.identities import IdTokenVerifier
 
 
@@ -160,6 +160,25 @@ async def build_identity(
                                  on_sign_up=screen, on_confirmed=on_confirmed)
 
 
+async def run_apple_tokens(settings: Settings) -> AsyncIterator["AppleTokens"]:
+    """Sign in with Apple's token revocation when the team key is configured (the client
+    id is the first of `apple_client_ids`, the app's bundle id); otherwise off."""
+    from adapters.apple.token_revocation import AppleRevocationOff, AppleTokenRevocation
+
+    client_ids = [c.strip() for c in (settings.apple_client_ids or "").split(",") if c.strip()]
+    if not (client_ids and settings.apple_team_id and settings.apple_key_id
+            and settings.apple_private_key):
+        yield AppleRevocationOff()
+        return
+    async with AppleTokenRevocation.create(
+        client_id=client_ids[0], team_id=settings.apple_team_id,
+        key_id=settings.apple_key_id, private_key=settings.apple_private_key,
+        audience=settings.apple_issuer, token_url=settings.apple_token_url,
+        revoke_url=settings.apple_revoke_url,
+    ) as apple:
+        yield apple
+
+
 def build_deletion_codes(engine: AsyncEngine) -> DeletionCodeStore:
     from adapters.sql.deletion_codes import SqlDeletionCodeStore
 
@@ -260,8 +279,7 @@ async def build_admin_tokens(
 
 
 async def run_realtime_jwks(
-    settings: Settings, origin: KeyRingCache | None = None,
-    metrics: ProcessMetrics | None = None,
+    settings: Settings, origin: KeyRingCache | None = None
 ) -> AsyncIterator["HttpJwksSource"]:
     """The gateway's view of the origin's public keys, fetched over HTTP and kept fresh.
     Given the `origin` in this process (the embedded default), the same document is read
@@ -281,8 +299,7 @@ async def run_realtime_jwks(
         source = HttpJwksSource(
             client, settings.gateway_jwks_url, settings.issuer,
             refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
-            default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes,
-            on_fetch=metrics.jwks_fetched if metrics is not None else None)
+            default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes)
         async with source.running():
             yield source
 

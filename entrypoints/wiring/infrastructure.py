@@ -68,6 +68,8 @@ class Infrastructure(containers.DeclarativeContainer):
 
     # Sign in with Apple and Google: each enabled provider's ID tokens and published keys
     provider_tokens = providers.Resource(builders.run_provider_tokens, settings)
+    # and, on account deletion, the app's Apple authorization revoked
+    apple_tokens = providers.Resource(builders.run_apple_tokens, settings)
 
     # the public account-deletion page's e-mailed codes
     deletion_codes = providers.Singleton(builders.build_deletion_codes, engine)
@@ -88,7 +90,7 @@ class Infrastructure(containers.DeclarativeContainer):
     queue_depth = providers.Singleton(observed.watch_queue_depth, metrics, job_queue)
 
     # the realtime edge: the origin's public keys, as a gateway sees them
-    realtime_jwks = providers.Resource(builders.run_realtime_jwks, settings, metrics=metrics)
+    realtime_jwks = providers.Resource(builders.run_realtime_jwks, settings)
     realtime_verifier = providers.Singleton(
         EdDSAVerifier, realtime_jwks.provided.public_key, settings.provided.issuer,
         providers.Object(AuthPolicy.REALTIME_AUDIENCE), providers.Object("JWT"),

@@ -185,6 +185,18 @@ class Settings(BaseSettings):
     """The `iss` of Apple's ID tokens."""
     apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
     """Apple's public keys."""
+    apple_team_id: str | None = None
+    """The Apple developer team id: with `apple_key_id` and `apple_private_key`, a deleted
+    account's Apple tokens are revoked (its app sends an authorization code with the
+    deletion). Unset: nothing is revoked at Apple."""
+    apple_key_id: str | None = None
+    """The id of the Sign in with Apple key that signs the client secret."""
+    apple_private_key: str | None = None
+    """That key's PEM (the `.p8` file; in production a `secretsmanager:` reference)."""
+    apple_token_url: str = "https://appleid.apple.com/auth/token"
+    """Where an authorization code is exchanged for Apple's tokens."""
+    apple_revoke_url: str = "https://appleid.apple.com/auth/revoke"
+    """Where Apple's tokens are revoked."""
     google_client_ids: str | None = None
     """Comma-separated OAuth client ids (iOS, Android, web) Google ID tokens must be for. Unset:
     Google sign-in is off."""

@@ -26,5 +26,6 @@ class AccountDeletionController(Controller):
         self, delete_account: Injected[DeleteAccount], principal: CurrentUser,
         source_ip: Injected[str], data: JSONBody[DeleteAccountRequest | None] = None,
     ) -> DeletionView:
-        await delete_account(principal, data.password if data else None, source_ip)
+        await delete_account(principal, data.password if data else None, source_ip,
+                             data.apple_authorization_code if data else None)
         return DeletionView()
