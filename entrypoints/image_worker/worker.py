@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode, get_current_span
 
 from application.images.fail_dead_job import FailDeadJob
 from application.images.policy import ImagePolicy
-from application.images.process_image_job import Outcome, ProcessImageJob
+from application.images.process_image_job import ProcessImageJob
 from application.ports.images import JobQueue, ReceivedJob
 from entrypoints.wiring.background import OutboxRelayRunner
 from entrypoints.wiring.tracing import context_from, current_traceparent, tracer
@@ -100,7 +100,7 @@ class ImageWorker:
             pause = ERROR_PAUSE
             self._release(free - len(jobs))
             for job in jobs:
-                task = asyncio.create_task(self._handle(job))
+                task = asyncio.create_task(self._handle_in_span(job))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
@@ -146,7 +146,8 @@ class ImageWorker:
                 await self._queue.delete(job.receipt)
                 self._count("dropped")
                 return
-            outcome = await self._processed_in_span(job)
+            outcome = await self._process(job)
+            get_current_span().set_attribute("image.outcome", outcome.value)
             self.processed += 1
             self._count(outcome.value)
             log.info("image %s: %s (receive %d)", job.image_id, outcome.value, job.receive_count)
@@ -154,6 +155,7 @@ class ImageWorker:
             # A bug or an outage (database, store): the job comes back after a pause, and
             # past the receive limit it lands in the dead-letter queue.
             log.exception("image %s failed on receive %d", job.image_id, job.receive_count)
+            get_current_span().set_status(Status(StatusCode.ERROR, "failed; it comes back"))
             self._count("error")
             with contextlib.suppress(Exception):
                 await self._queue.change_visibility(
@@ -161,17 +163,14 @@ class ImageWorker:
         finally:
             self._slots.release()
 
-    async def _processed_in_span(self, job: ReceivedJob) -> Outcome:
-        """`image.process` continues the request's trace; the job then carries this span's
-        context, which its notifications continue."""
+    async def _handle_in_span(self, job: ReceivedJob) -> None:
+        """`image.process` continues the request's trace (its log lines carry the trace id);
+        the job then carries this span's context, which its notifications continue."""
         with tracer().start_as_current_span(
                 "image.process", context=context_from(job.traceparent), kind=SpanKind.CONSUMER,
                 attributes={"image.id": job.image_id,
-                            "messaging.message.delivery_count": job.receive_count}) as span:
-            outcome = await self._process(
-                replace(job, traceparent=current_traceparent() or job.traceparent))
-            span.set_attribute("image.outcome", outcome.value)
-            return outcome
+                            "messaging.message.delivery_count": job.receive_count}):
+            await self._handle(replace(job, traceparent=current_traceparent() or job.traceparent))
 
     def _count(self, outcome: str) -> None:
         if self._metrics is not None:

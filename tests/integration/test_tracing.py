@@ -6,8 +6,9 @@ SQS on the moto server."""
 
 import asyncio
 import json
+import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from websockets.asyncio.client import connect
 from adapters.aws.sqs_job_queue import create_queues
 from adapters.sql.migrate import upgrade_database
 from entrypoints.dev.app import create_dev_app
+from entrypoints.http_edge.logging import JsonFormatter
 from entrypoints.wiring.settings import Settings
 from tests.e2e.test_account_deletion import free_port, serving_on
 from tests.fixtures.aws import DUMMY_KEY, Aws
@@ -74,7 +76,7 @@ def dev(tmp_path: Path) -> DevFactory:
             "data_dir": tmp_path / "data", "database_url": url, "keystore": "memory",
             "redis_url": None, "public_url": base_url, **CHEAP_HASHING, **FAST,
             "rate_limit_sessions_per_minute": 10_000, "rate_limit_guests_per_minute": 10_000,
-            **overrides})
+            "metrics_port": 0, **overrides})
         async with (
             serving_on(create_dev_app(settings), port),
             httpx.AsyncClient(base_url=base_url, timeout=30) as client,
@@ -151,15 +153,44 @@ async def test_one_image_request_is_one_trace_through_sqs(
     print("\n".join(describe(trace)))
 
 
-async def test_the_phones_traceparent_is_continued(
-    dev: DevFactory, spans: InMemorySpanExporter,
+@pytest.fixture
+def json_lines() -> Iterator[list[dict[str, Any]]]:
+    """The JSON log lines of the access log and the worker, as a log pipeline reads them."""
+    lines: list[dict[str, Any]] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(self.format(record)))
+
+    handler = Keep()
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger(name) for name in ("atelier.access", "atelier.worker")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    yield lines
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def test_the_phones_traceparent_is_continued_and_in_the_log_lines(
+    dev: DevFactory, spans: InMemorySpanExporter, json_lines: list[dict[str, Any]],
 ) -> None:
     phone_trace, phone_span = secrets.token_hex(16), secrets.token_hex(8)
     async with dev() as running:
-        await image_ready_on_the_phone(
+        image_id = await image_ready_on_the_phone(
             running, {"traceparent": f"00-{phone_trace}-{phone_span}-01"})
         trace = await one_trace(spans)
     assert trace_id(trace[0]) == phone_trace and parent_id(trace[0]) == phone_span
+    [access] = [line for line in json_lines
+                if line["logger"] == "atelier.access" and line["method"] == "POST"
+                and line["path"] == "/v1/api/images"]
+    assert access["trace_id"] == phone_trace and access["request_id"]
+    [worked] = [line for line in json_lines
+                if line["logger"] == "atelier.worker" and image_id in line["msg"]]
+    assert worked["trace_id"] == phone_trace
 
 
 @pytest.mark.parametrize("malformed", [
