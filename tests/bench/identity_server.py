@@ -11,6 +11,7 @@ from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import install_tracing
 
 
 @get("/bench/bare", sync_to_thread=False)
@@ -19,7 +20,9 @@ def bare() -> dict[str, str]:
 
 
 def main() -> None:
-    app = create_app(MobileContainer(infrastructure=Infrastructure(settings=Settings())))
+    settings = Settings()
+    install_tracing(settings, "atelier-mobile-api")  # ATELIER_TRACING_ENABLED=false: off
+    app = create_app(MobileContainer(infrastructure=Infrastructure(settings=settings)))
     app.register(bare)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
                 http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
