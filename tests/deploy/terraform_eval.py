@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-from hcl2.rules.base import AttributeRule, BlockRule
 import yaml
+from hcl2.rules.base import AttributeRule, BlockRule
 from hcl2.utils import process_escape_sequences
 
 Env = dict[str, Any]
@@ -149,6 +149,8 @@ class Module:
         args = attributes(body)
         if "for_each" in args:
             each = self.eval(args["for_each"])
+            if isinstance(each, Unknown):
+                raise EvaluationError(f"{type_}.{name}: for_each over {each}")
             items = each.items() if isinstance(each, dict) else ((k, k) for k in each)
             return {k: Instance(self, kind, type_, name, body, k, v) for k, v in items}
         if "count" in args:
@@ -391,6 +393,8 @@ class _Evaluator:
         second = _name(intro.second_iterator) if intro.second_iterator is not None else None
         if isinstance(iterable, _Lazy) and iterable.items is not None:
             iterable = iterable.items()
+        if isinstance(iterable, Unknown):
+            raise EvaluationError(f"for over {iterable}")
         pairs = iterable.items() if isinstance(iterable, dict) else enumerate(iterable)
         for k, v in pairs:
             scope = {**self.env, **({first: k, second: v} if second else {first: v})}
