@@ -160,6 +160,11 @@ def serve(args: argparse.Namespace) -> int:
         from entrypoints.admin_api.container import AdminContainer
 
         app = create_admin_app(AdminContainer(infrastructure=infrastructure))
+    elif args.entrypoint == "console":
+        from entrypoints.console.app import create_app as create_console_app
+        from entrypoints.console.container import ConsoleContainer
+
+        app = create_console_app(ConsoleContainer(infrastructure=infrastructure))
     else:
         raise SystemExit(f"{args.entrypoint} is not built yet")
     _uvicorn(app, args.host, args.port)

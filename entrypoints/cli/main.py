@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.set_defaults(run=commands.dev)
 
     serve = sub.add_parser("serve", help="run one HTTP entrypoint (what a container runs)")
-    serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway"],
-                       help="which one: mobile-api, admin-api or gateway")
+    serve.add_argument("entrypoint", choices=["mobile-api", "admin-api", "gateway", "console"],
+                       help="which one: mobile-api, admin-api, gateway or console")
     _serve_args(serve, host="0.0.0.0")  # noqa: S104 - containers listen on every interface
     _log_format_arg(serve)
     serve.set_defaults(run=commands.serve)
