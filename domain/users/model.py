@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.shared.errors import Conflict, Forbidden, InvalidInput
+from domain.users.passwords import PASSWORD_POLICY
 
 # A plain addr-spec, nothing more: a dot-atom local part (RFC 5322 atext, ASCII) and an ASCII
 # domain (international names arrive IDNA-encoded). No display name, angle brackets, comments,
@@ -13,7 +14,7 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 EMAIL_RE = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?:{_LABEL}\.)+[a-z0-9-]{{2,63}}")
 ENCODED_WORD = "=?"
 MAX_EMAIL, MAX_LOCAL_PART = 254, 64
-MIN_PASSWORD, MAX_PASSWORD = 8, 256
+MIN_PASSWORD, MAX_PASSWORD = PASSWORD_POLICY.min_length, PASSWORD_POLICY.max_length
 SEEN_GRANULARITY = timedelta(hours=1)
 
 
@@ -34,7 +35,7 @@ class InvalidEmail(InvalidInput):
 
 
 class WeakPassword(InvalidInput):
-    """Passwords are 8 to 256 characters."""
+    """Passwords are 12 to 256 characters, and not a commonly used one."""
 
     code = "invalid_password"
 
@@ -74,7 +75,7 @@ def normalize_email(raw: str) -> str:
 
 
 def check_password(password: str) -> str:
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+    if not PASSWORD_POLICY.allows(password):
         raise WeakPassword()
     return password
 

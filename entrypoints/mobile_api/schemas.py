@@ -8,6 +8,7 @@ import msgspec
 from application.auth.tokens import Authenticated, TokenSet
 from domain.devices.model import Device
 from domain.users.model import User
+from domain.users.passwords import PASSWORD_POLICY
 from entrypoints.http_edge.email_address import parse_email_address
 
 DeviceId = Annotated[str, msgspec.Meta(
@@ -16,7 +17,10 @@ DeviceId = Annotated[str, msgspec.Meta(
                 "no spaces")]
 PlatformName = Literal["ios", "android"]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+Password = Annotated[str, msgspec.Meta(
+    min_length=PASSWORD_POLICY.min_length, max_length=PASSWORD_POLICY.max_length,
+    description="A new password: 12 to 256 characters of any kind (spaces welcome, no "
+                "required digits or capitals), not a commonly used one")]
 
 
 class AddressedRequest(msgspec.Struct):

@@ -63,8 +63,9 @@ def test_email_is_normalised_and_validated() -> None:
 
 
 def test_password_length_rule() -> None:
-    assert check_password("12345678")
-    for bad in ("1234567", "x" * 257):
+    assert check_password("a twelve chr")
+    assert check_password("y" + "x" * 255)
+    for bad in ("an elevenxx", "x" * 257, "y" + "x" * 256):
         with pytest.raises(WeakPassword):
             check_password(bad)
 
