@@ -2,11 +2,12 @@
 plain string the use cases, the outbox, the job queue and the realtime bus carry.
 
 Spans go out over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise the
-provider has no span processor at all: spans still get ids (log lines and the hops carry
-them) and nothing is recorded, batched or sent. With `tracing_enabled` off no provider is
+provider has no span processor and records nothing: spans still get ids (log lines and the
+hops carry them) and nothing is built, batched or sent. With `tracing_enabled` off no provider is
 installed and every span is OpenTelemetry's no-op.
 """
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -31,7 +32,9 @@ ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 _W3C = TraceContextTextMapPropagator()
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """Atelier's tracer (made once: getting one from the SDK costs more than a span)."""
     return trace.get_tracer(TRACER_NAME)
 
 
@@ -40,17 +43,21 @@ def build_tracer_provider(service: str, environ: Mapping[str, str]) -> "TracerPr
     `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` appended) only when that is set."""
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
     name = environ.get("OTEL_SERVICE_NAME") or service
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     endpoint = environ.get(ENDPOINT_VARIABLE)
-    if endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    if not endpoint:
+        # Nothing would read a recorded span: ids only (for log lines and the hops), no
+        # span objects, attributes or processing. (The sampler variables apply when exporting.)
+        return TracerProvider(resource=Resource.create({SERVICE_NAME: name}), sampler=ALWAYS_OFF)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        traces_url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
-            endpoint.rstrip("/") + "/v1/traces")
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url)))
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    traces_url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
+        endpoint.rstrip("/") + "/v1/traces")
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url)))
     return provider
 
 

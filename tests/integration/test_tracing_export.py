@@ -80,6 +80,7 @@ def test_without_an_endpoint_no_exporter_is_installed(collector: Collector) -> N
     try:
         with provider.get_tracer("test").start_as_current_span("probe") as span:
             assert span.get_span_context().is_valid  # ids for log lines and the hops
+            assert not span.is_recording()  # nothing would read what it recorded
         assert processors(provider) == ()
         assert provider.force_flush(2)
     finally:
