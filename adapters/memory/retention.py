@@ -29,10 +29,11 @@ class InMemoryRetentionStore:
             self._db.tables.outbox,
             lambda r: r.published_at is not None and r.published_at < before, limit)
 
-    async def delete_expired_lockouts(self, before: datetime, limit: int) -> int:
+    async def delete_old_login_attempts(self, before: datetime, limit: int) -> int:
         return await self._delete(
             self._db.tables.login_attempts,
-            lambda r: r.locked_until is not None and r.locked_until < before, limit)
+            lambda r: (r.locked_until is None or r.locked_until < before)
+            and (r.last_failed_at is None or r.last_failed_at < before), limit)
 
     async def delete_spent_transfer_codes(self, before: datetime, limit: int) -> int:
         return await self._delete(

@@ -15,6 +15,7 @@ class InMemorySessionRepository:
         return copy.deepcopy(self._ws.tables.sessions.get(family_id))
 
     async def get_by_token_hash(self, token_hash: str) -> RefreshFamily | None:
+        """Tokens of the first format only: nothing records new ones."""
         family_id = self._ws.tables.token_hashes.get(token_hash)
         return await self.get(family_id) if family_id is not None else None
 
@@ -24,10 +25,7 @@ class InMemorySessionRepository:
             raise Conflict(f"session {family.id} exists")
         if family.user_id not in tables.users:
             raise Conflict("no such user")
-        stored = copy.deepcopy(family)
-        self._record_hashes(stored)
-        tables.sessions[family.id] = stored
-        family.mark_recorded()
+        tables.sessions[family.id] = copy.deepcopy(family)
 
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:
         tables = self._ws.tables
@@ -38,9 +36,7 @@ class InMemorySessionRepository:
         if current.revoked_at is not None:
             # Revocation is sticky: a racing rotation never brings a family back.
             stored.revoked_at, stored.revoked_reason = current.revoked_at, current.revoked_reason
-        self._record_hashes(stored)
         tables.sessions[family.id] = stored
-        family.mark_recorded()
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[RefreshFamily]:
         live = [
@@ -49,11 +45,6 @@ class InMemorySessionRepository:
         ]
         live.sort(key=lambda family: (family.created_at, family.id))
         return copy.deepcopy(live)
-
-    def _record_hashes(self, family: RefreshFamily) -> None:
-        for digest in family.unrecorded_hashes:
-            self._ws.tables.token_hashes.setdefault(digest, family.id)
-        family.mark_recorded()
 
 
 class InMemoryTransferCodeRepository:

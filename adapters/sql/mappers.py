@@ -96,14 +96,14 @@ def row_to_transfer_code(row: RowMapping) -> TransferCode:
 def attempts_to_row(attempts: LoginAttempts) -> Row:
     return {
         "email": attempts.email, "source": attempts.source, "failures": attempts.failures,
-        "locked_until": attempts.locked_until,
+        "locked_until": attempts.locked_until, "last_failed_at": attempts.last_failed_at,
     }
 
 
 def row_to_attempts(row: RowMapping) -> LoginAttempts:
     return LoginAttempts(
         email=row["email"], failures=row["failures"], locked_until=row["locked_until"],
-        source=row["source"])
+        source=row["source"], last_failed_at=row["last_failed_at"])
 
 
 def credential_to_row(credential: LocalCredential) -> Row:

@@ -1,7 +1,8 @@
 """The refresh ledger on PostgreSQL through the asyncpg driver. The common refresh is one
-autocommitted statement (rotate if it is a plain rotation), shared by every refresh asked
-for in the same turn of the event loop; the rest is one SELECT of the family with its user
-and one statement recording what the domain decided. SQLAlchemy's Unit of Work path costs
+autocommitted statement (one conditional UPDATE of the family row, rotating it if it is a
+plain rotation), shared by every refresh asked for in the same turn of the event loop; the
+rest is one SELECT of the family with its user and one statement recording what the domain
+decided. SQLAlchemy's Unit of Work path costs
 seven round trips and ~2 ms of CPU per refresh."""
 
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from adapters.batching import SameTurnBatcher
 from adapters.sql.errors import storage_errors
 from adapters.sql.refresh_statements import (
     FIND,
+    FIND_BY_FIRST_FORMAT,
     RECORD,
     ROTATE,
     Rotation,
@@ -41,8 +43,8 @@ MAX_BATCH = 64
 
 # A connection PostgreSQL dropped (restart, failover, pg_terminate_backend) is replaced by
 # the pool; the statement is tried once more on a fresh one. Each is safe to repeat: after
-# a rotation that did land, ROTATE misses (and the two-step path hands out the very same
-# successor, from the stored nonce) and RECORD fails its generation check.
+# a rotation that did land, ROTATE misses its generation (and the two-step path hands out
+# the very same successor, from the stored nonce) and RECORD fails its generation check.
 _DROPPED = (PostgresConnectionError, AdminShutdownError, ConnectionError)
 # ROTATE and RECORD lock a family row, then its user's (last-seen): an admin disabling the
 # user at that moment locks them the other way round, and PostgreSQL aborts one side.
@@ -58,17 +60,18 @@ class AsyncpgRefreshLedger:
 
     def __init__(self, pool: "asyncpg.Pool") -> None:
         self._pool = pool
-        # One successor hash already issued (2^-256 odds) fails the whole statement: the
-        # batch is then sent one rotation at a time, so the others do not fail with it.
+        # A constraint failing fails the whole statement: the batch is then sent one
+        # rotation at a time, so the others do not fail with it.
         self._rotations = SameTurnBatcher[Rotation, FamilyAndUser | None](
             self._rotate_all, MAX_BATCH, split_on=(IntegrityConstraintViolationError,))
 
     async def rotate(
-        self, token_hash: str, device_id: str, successor_hash: str, nonce: bytes, now: datetime
+        self, family_id: str, generation: int, token_hash: str, device_id: str,
+        successor_hash: str, nonce: bytes, now: datetime,
     ) -> FamilyAndUser | None:
         try:
-            return await self._rotations.submit(
-                Rotation(token_hash, device_id, successor_hash, nonce, now))
+            return await self._rotations.submit(Rotation(
+                family_id, generation, token_hash, device_id, successor_hash, nonce, now))
         except IntegrityConstraintViolationError as error:
             raise Conflict() from error
 
@@ -91,8 +94,13 @@ class AsyncpgRefreshLedger:
             outcomes.append((family, user))
         return outcomes
 
-    async def find(self, token_hash: str) -> FamilyAndUser | None:
-        row = await self._retrying(lambda connection: connection.fetchrow(FIND, token_hash))
+    async def find(self, family_id: str) -> FamilyAndUser | None:
+        row = await self._retrying(lambda connection: connection.fetchrow(FIND, family_id))
+        return family_and_user(row) if row is not None else None
+
+    async def find_by_first_format(self, token_hash: str) -> FamilyAndUser | None:
+        row = await self._retrying(
+            lambda connection: connection.fetchrow(FIND_BY_FIRST_FORMAT, token_hash))
         return family_and_user(row) if row is not None else None
 
     async def record(
@@ -108,7 +116,6 @@ class AsyncpgRefreshLedger:
             raise Conflict() from error
         if moved == 0:
             raise ConcurrentUpdate()
-        family.mark_recorded()
 
     async def _retrying(self, run: Callable[[Any], Awaitable[T]]) -> T:
         with storage_errors():

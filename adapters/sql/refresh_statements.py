@@ -17,8 +17,16 @@ FAMILY_AND_USER = """
     u.kind, u.status, u.email, u.email_confirmed, u.external_id, u.display_name,
     u.notify_by_email, u.created_at AS user_created_at, u.last_seen_at, u.version"""
 
-# The family that ever issued the token $1, with its user.
+# The family $1, with its user.
 FIND = f"""
+SELECT {FAMILY_AND_USER}
+FROM refresh_families AS f
+JOIN users AS u ON u.id = f.user_id
+WHERE f.id = $1
+"""  # noqa: S608
+
+# The family that issued the token of the first format whose hash is $1, with its user.
+FIND_BY_FIRST_FORMAT = f"""
 SELECT {FAMILY_AND_USER}
 FROM refresh_tokens AS t
 JOIN refresh_families AS f ON f.id = t.family_id
@@ -26,28 +34,28 @@ JOIN users AS u ON u.id = f.user_id
 WHERE t.hash = $1
 """  # noqa: S608
 
-# RefreshFamily.rotates_on and User.is_active, as one WHERE clause; then rotate_to, the
-# issued hash and User.touch. For a batch of rotations at once: each wanted row is one
-# presented token. Two wanted rows for the same family (racing refreshes) update it once,
-# with one of them; the other gets no row back. The contract tests hold the two spellings
-# (this and the domain's) to each other.
+# The generation check, RefreshFamily.rotates_on and User.is_active, as one WHERE clause;
+# then rotate_to and User.touch: one conditional UPDATE of the family row, nothing inserted.
+# For a batch of rotations at once: each wanted row is one presented token. Two wanted rows
+# for the same family (racing refreshes) update it once, with one of them; the other gets
+# no row back. The contract tests hold the two spellings (this and the domain's) to each
+# other.
 ROTATE = f"""
 WITH wanted AS (
-    SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bytea[],
-                         $5::timestamptz[], $6::timestamptz[])
-        AS w (token_hash, device_id, successor_hash, nonce, now, seen_before)
+    SELECT * FROM unnest($1::varchar[], $2::integer[], $3::varchar[], $4::varchar[],
+                         $5::varchar[], $6::bytea[], $7::timestamptz[], $8::timestamptz[])
+        AS w (family_id, generation, token_hash, device_id, successor_hash, nonce, now,
+              seen_before)
 ), rotated AS (
     UPDATE refresh_families AS f
     SET previous_hash = f.current_hash, current_hash = w.successor_hash,
         rotation_nonce = w.nonce, rotated_at = w.now, generation = f.generation + 1
-    FROM wanted AS w, refresh_tokens AS t, users AS u
-    WHERE t.hash = w.token_hash AND f.id = t.family_id AND f.current_hash = w.token_hash
-      AND f.device_id = w.device_id AND f.revoked_at IS NULL AND f.expires_at > w.now
-      AND u.id = f.user_id AND u.status = $7
+    FROM wanted AS w, users AS u
+    WHERE f.id = w.family_id AND f.generation = w.generation
+      AND f.current_hash = w.token_hash AND f.device_id = w.device_id
+      AND f.revoked_at IS NULL AND f.expires_at > w.now
+      AND u.id = f.user_id AND u.status = $9
     RETURNING w.seen_before, {FAMILY_AND_USER}
-), issued AS (
-    INSERT INTO refresh_tokens (hash, family_id, generation, issued_at)
-    SELECT current_hash, id, generation, rotated_at FROM rotated
 ), seen AS (
     UPDATE users SET last_seen_at = rotated.rotated_at
     FROM rotated
@@ -56,8 +64,8 @@ WITH wanted AS (
 SELECT * FROM rotated
 """  # noqa: S608
 
-# One statement, so one transaction: the generation check, the new state, the issued hashes
-# and the user's last-seen time land together or not at all. A revocation is sticky.
+# One statement, so one transaction: the generation check, the new state and the user's
+# last-seen time land together or not at all. A revocation is sticky.
 RECORD = """
 WITH moved AS (
     UPDATE refresh_families
@@ -67,14 +75,10 @@ WITH moved AS (
         revoked_reason = CASE WHEN revoked_at IS NULL THEN $10 ELSE revoked_reason END
     WHERE id = $1 AND generation = $2
     RETURNING id, user_id
-), issued AS (
-    INSERT INTO refresh_tokens (hash, family_id, generation, issued_at)
-    SELECT issued.hash, moved.id, issued.generation, $11
-    FROM moved, unnest($12::varchar[], $13::integer[]) AS issued (hash, generation)
 ), seen AS (
-    UPDATE users SET last_seen_at = $14
+    UPDATE users SET last_seen_at = $11
     FROM moved
-    WHERE users.id = moved.user_id AND $14::timestamptz IS NOT NULL AND users.last_seen_at < $14
+    WHERE users.id = moved.user_id AND $11::timestamptz IS NOT NULL AND users.last_seen_at < $11
 )
 SELECT count(*) FROM moved
 """
@@ -84,6 +88,8 @@ SELECT count(*) FROM moved
 class Rotation:
     """One plain rotation asked for, as `RefreshLedger.rotate` takes it."""
 
+    family_id: str
+    generation: int
     token_hash: str
     device_id: str
     successor_hash: str
@@ -94,6 +100,7 @@ class Rotation:
 def rotate_arguments(batch: Sequence[Rotation]) -> tuple[Any, ...]:
     # A last-seen time at or before `seen_before` is one that User.touch(now) moves.
     return (
+        [r.family_id for r in batch], [r.generation for r in batch],
         [r.token_hash for r in batch], [r.device_id for r in batch],
         [r.successor_hash for r in batch], [r.nonce for r in batch], [r.now for r in batch],
         [r.now - SEEN_GRANULARITY for r in batch], UserStatus.ACTIVE.value,
@@ -103,12 +110,10 @@ def rotate_arguments(batch: Sequence[Rotation]) -> tuple[Any, ...]:
 def record_arguments(
     family: RefreshFamily, expected_generation: int, seen_at: datetime | None
 ) -> tuple[Any, ...]:
-    issued = family.unrecorded()
     return (
         family.id, expected_generation, family.expires_at, family.current_hash,
         family.generation, family.previous_hash, family.rotation_nonce, family.rotated_at,
-        family.revoked_at, family.revoked_reason, family.current_issued_at,
-        [token.hash for token in issued], [token.generation for token in issued], seen_at,
+        family.revoked_at, family.revoked_reason, seen_at,
     )
 
 

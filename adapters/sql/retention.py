@@ -37,9 +37,12 @@ class SqlAlchemyRetentionStore:
     async def delete_delivered_outbox(self, before: datetime, limit: int) -> int:
         return await self._delete(outbox, outbox.c.published_at < before, limit)
 
-    async def delete_expired_lockouts(self, before: datetime, limit: int) -> int:
-        return await self._delete(
-            login_attempts, login_attempts.c.locked_until < before, limit)
+    async def delete_old_login_attempts(self, before: datetime, limit: int) -> int:
+        t = login_attempts
+        return await self._delete(t, and_(
+            or_(t.c.locked_until.is_(None), t.c.locked_until < before),
+            or_(t.c.last_failed_at.is_(None), t.c.last_failed_at < before),
+        ), limit)
 
     async def delete_spent_transfer_codes(self, before: datetime, limit: int) -> int:
         t = transfer_codes

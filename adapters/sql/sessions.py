@@ -1,5 +1,4 @@
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,8 @@ families, tokens = refresh_families, refresh_tokens
 
 
 class SqlAlchemySessionRepository:
-    """Refresh families; every hash a family ever issued lives in refresh_tokens."""
+    """Refresh families. refresh_tokens holds the hashes tokens of the first format were
+    issued with (read only: reuse detection for them until their families expire)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -37,7 +37,6 @@ class SqlAlchemySessionRepository:
     async def add(self, family: RefreshFamily) -> None:
         with integrity_errors_as_conflicts():
             await self._session.execute(insert(families).values(family_to_row(family)))
-            await self._record_hashes(family)
 
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:
         row = family_to_row(family)
@@ -57,8 +56,6 @@ class SqlAlchemySessionRepository:
         )
         if changed == 0:
             raise ConcurrentUpdate()
-        with integrity_errors_as_conflicts():
-            await self._record_hashes(family)
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[RefreshFamily]:
         return await self._load(
@@ -71,20 +68,6 @@ class SqlAlchemySessionRepository:
         result = await self._session.execute(
             select(families).where(*where).order_by(families.c.created_at, families.c.id))
         return [row_to_family(row) for row in result.mappings()]
-
-    async def _record_hashes(self, family: RefreshFamily) -> None:
-        """Only what this family issued since it was loaded: a refresh stays O(1) however
-        long the family has lived."""
-        issued = family.unrecorded()
-        if not issued:
-            return
-        rows: list[dict[str, Any]] = [
-            {"hash": token.hash, "family_id": family.id, "generation": token.generation,
-             "issued_at": family.current_issued_at}
-            for token in issued
-        ]
-        await self._session.execute(insert(tokens), rows)
-        family.mark_recorded()
 
 
 class SqlAlchemyTransferCodeRepository:

@@ -68,7 +68,7 @@ refresh_families = Table(
     Column("user_id", String(64), _user_fk(), nullable=False, index=True),
     Column("device_id", String(128), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),  # migration 0010
     Column("current_hash", String(128), nullable=False),
     Column("generation", Integer, nullable=False),
     Column("previous_hash", String(128), nullable=True),
@@ -112,6 +112,7 @@ login_attempts = Table(
     Column("source", String(64), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("locked_until", UtcDateTime, nullable=True),
+    Column("last_failed_at", UtcDateTime, nullable=True),  # migration 0010
 )
 
 local_credentials = Table(

@@ -13,16 +13,17 @@ class UnitOfWorkRefreshLedger:
         self._uow_factory = uow_factory
 
     async def rotate(
-        self, token_hash: str, device_id: str, successor_hash: str, nonce: bytes, now: datetime
+        self, family_id: str, generation: int, token_hash: str, device_id: str,
+        successor_hash: str, nonce: bytes, now: datetime,
     ) -> tuple[RefreshFamily, User] | None:
         async with self._uow_factory() as uow:
-            found = await _family_and_user(uow, token_hash)
+            found = await _with_user(uow, await uow.sessions.get(family_id))
             if found is None:
                 return None
             family, user = found
-            if not (family.rotates_on(token_hash, device_id, now) and user.is_active):
+            if not (family.generation == generation and user.is_active
+                    and family.rotates_on(token_hash, device_id, now)):
                 return None
-            generation = family.generation
             family.rotate_to(successor_hash, nonce, now)
             try:
                 await uow.sessions.update(family, generation)
@@ -33,9 +34,13 @@ class UnitOfWorkRefreshLedger:
             await uow.commit()
         return family, user
 
-    async def find(self, token_hash: str) -> tuple[RefreshFamily, User] | None:
+    async def find(self, family_id: str) -> tuple[RefreshFamily, User] | None:
         async with self._uow_factory() as uow:
-            return await _family_and_user(uow, token_hash)
+            return await _with_user(uow, await uow.sessions.get(family_id))
+
+    async def find_by_first_format(self, token_hash: str) -> tuple[RefreshFamily, User] | None:
+        async with self._uow_factory() as uow:
+            return await _with_user(uow, await uow.sessions.get_by_token_hash(token_hash))
 
     async def record(
         self, family: RefreshFamily, expected_generation: int, seen_at: datetime | None = None
@@ -49,7 +54,8 @@ class UnitOfWorkRefreshLedger:
             await uow.commit()
 
 
-async def _family_and_user(uow: UnitOfWork, token_hash: str) -> tuple[RefreshFamily, User] | None:
-    family = await uow.sessions.get_by_token_hash(token_hash)
+async def _with_user(
+    uow: UnitOfWork, family: RefreshFamily | None
+) -> tuple[RefreshFamily, User] | None:
     user = await uow.users.get(family.user_id) if family is not None else None
     return (family, user) if family is not None and user is not None else None

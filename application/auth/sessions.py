@@ -25,11 +25,11 @@ async def start_session(
     else:
         device.seen(platform, now)
         await uow.devices.update(device)
-    family, refresh_token = RefreshFamily.start(
+    family, refresh_secret = RefreshFamily.start(
         new_id(), user.id, device_id, now, policy.refresh_token_ttl
     )
     await uow.sessions.add(family)
-    return tokens.token_set(user, family.id, device_id, refresh_token, now)
+    return tokens.token_set(user, family, refresh_secret, now)
 
 
 async def end_device_sessions(

@@ -7,7 +7,13 @@ from application.ports.messaging import SessionEvents
 from application.ports.sessions import RefreshLedger
 from domain.devices.model import validate_device_id
 from domain.sessions.model import InvalidRefreshToken
-from domain.sessions.tokens import derive_successor, hash_token, new_rotation_nonce
+from domain.sessions.tokens import (
+    SealedToken,
+    derive_successor,
+    hash_token,
+    is_sealed,
+    new_rotation_nonce,
+)
 from domain.shared.errors import ConcurrentUpdate
 
 MAX_ATTEMPTS = 5
@@ -15,7 +21,8 @@ MAX_ATTEMPTS = 5
 
 class RefreshSession:
     """Rotates a refresh token. Racing refreshes inside the reuse interval converge on one
-    successor; a replay after it revokes the whole family."""
+    successor; a replay after it revokes the whole family. A token of the first format
+    (issued before tokens named their family) is exchanged for a sealed one."""
 
     def __init__(
         self,
@@ -32,37 +39,52 @@ class RefreshSession:
         device_id = validate_device_id(device_id)
         if not refresh_token or len(refresh_token) > 256:
             raise InvalidRefreshToken()
-        digest = hash_token(refresh_token)
+        sealed: SealedToken | None = None
+        secret = refresh_token
+        if is_sealed(refresh_token):
+            sealed = self._tokens.open_refresh_token(refresh_token)
+            if sealed is None:  # malformed, or not sealed by this service: no lookup at all
+                raise InvalidRefreshToken()
+            secret = sealed.secret
         for _ in range(MAX_ATTEMPTS):
             try:
-                return await self._attempt(digest, refresh_token, device_id)
+                return await self._attempt(sealed, secret, device_id)
             except ConcurrentUpdate:
                 continue
         raise ConcurrentUpdate()
 
-    async def _attempt(self, digest: str, presented: str, device_id: str) -> Authenticated:
+    async def _attempt(
+        self, sealed: SealedToken | None, secret: str, device_id: str
+    ) -> Authenticated:
         now = self._clock()
-        nonce = new_rotation_nonce()
-        successor = derive_successor(presented, nonce)
-        rotated = await self._ledger.rotate(digest, device_id, hash_token(successor), nonce, now)
-        if rotated is not None:  # the common case, in one step
-            family, user = rotated
-            return Authenticated(
-                user, self._tokens.token_set(user, family.id, device_id, successor, now))
-        # A racing or replayed token, another device, an ended session or a disabled user:
-        # the domain decides on what is stored.
-        return await self._decide(digest, presented, device_id, now)
+        if sealed is not None:  # the common case, in one step
+            nonce = new_rotation_nonce()
+            successor = derive_successor(secret, nonce)
+            rotated = await self._ledger.rotate(
+                sealed.family_id, sealed.generation, hash_token(secret), device_id,
+                hash_token(successor), nonce, now)
+            if rotated is not None:
+                family, user = rotated
+                return Authenticated(user, self._tokens.token_set(user, family, successor, now))
+        # A racing or replayed token, another device, an ended session, a disabled user or
+        # a token of the first format: the domain decides on what is stored.
+        return await self._decide(sealed, secret, device_id, now)
 
     async def _decide(
-        self, digest: str, presented: str, device_id: str, now: datetime
+        self, sealed: SealedToken | None, secret: str, device_id: str, now: datetime
     ) -> Authenticated:
-        found = await self._ledger.find(digest)
+        if sealed is not None:
+            found = await self._ledger.find(sealed.family_id)
+        else:
+            found = await self._ledger.find_by_first_format(hash_token(secret))
         if found is None:
             raise InvalidRefreshToken()
         family, user = found
         generation, was_active = family.generation, family.active
         try:
-            successor = family.refresh(presented, device_id, now, self._policy.reuse_interval)
+            successor = family.refresh(
+                secret, device_id, now, self._policy.reuse_interval,
+                sealed.generation if sealed is not None else None)
         except InvalidRefreshToken:
             if was_active and not family.active:
                 await self._ledger.record(family, generation)
@@ -72,5 +94,4 @@ class RefreshSession:
         user.ensure_active()
         if family.generation != generation:
             await self._ledger.record(family, generation, now if user.touch(now) else None)
-        return Authenticated(
-            user, self._tokens.token_set(user, family.id, device_id, successor, now))
+        return Authenticated(user, self._tokens.token_set(user, family, successor, now))

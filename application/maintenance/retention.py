@@ -25,11 +25,12 @@ class RunRetention:
     ) -> dict[str, int]:
         cutoff = self._clock() - GRACE
         store = self._store
-        # An ended family's issued hashes stay until the family's own expiry: a replayed
-        # token of it must still be recognised (and refused) by reuse detection until then.
+        # A family row stays until its own expiry, ended or not: a replayed token of it must
+        # be recognised (and refused) by reuse detection until then. Sealed tokens need
+        # nothing else; the hashes of first-format tokens go with their families.
         steps: list[tuple[str, DeleteBatch, datetime]] = [
             ("outbox", store.delete_delivered_outbox, cutoff),
-            ("login_attempts", store.delete_expired_lockouts, cutoff),
+            ("login_attempts", store.delete_old_login_attempts, cutoff),
             ("transfer_codes", store.delete_spent_transfer_codes, cutoff),
             ("local_codes", store.delete_spent_local_codes, cutoff - SEND_WINDOW),
             ("deletion_codes", store.delete_expired_deletion_codes, cutoff),

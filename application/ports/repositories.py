@@ -44,7 +44,8 @@ class DeviceRepository(Protocol):
 class SessionRepository(Protocol):
     async def get(self, family_id: str) -> RefreshFamily | None: ...
     async def get_by_token_hash(self, token_hash: str) -> RefreshFamily | None:
-        """The family that ever issued this token (current, previous or older)."""
+        """The family that issued this token of the first format (one naming no family:
+        current, previous or older); nothing records new ones."""
         ...
     async def add(self, family: RefreshFamily) -> None: ...
     async def update(self, family: RefreshFamily, expected_generation: int) -> None:

@@ -10,8 +10,9 @@ class RetentionStore(Protocol):
         """Outbox rows published before `before`."""
         ...
 
-    async def delete_expired_lockouts(self, before: datetime, limit: int) -> int:
-        """Failed-login counts whose lock-out ended before `before` (never one that locks)."""
+    async def delete_old_login_attempts(self, before: datetime, limit: int) -> int:
+        """Failed-login counts whose last failure and lock-out (if any) both ended before
+        `before` (never one that locks); a row without either time counts as old."""
         ...
 
     async def delete_spent_transfer_codes(self, before: datetime, limit: int) -> int:
@@ -34,7 +35,8 @@ class RetentionStore(Protocol):
     async def delete_issued_hashes_of_expired_families(
         self, before: datetime, limit: int
     ) -> int:
-        """Issued refresh-token hashes of families that expired before `before`."""
+        """Hashes of first-format refresh tokens (nothing adds to them any more) of families
+        that expired before `before`."""
         ...
 
     async def delete_expired_families(self, before: datetime, limit: int) -> int:

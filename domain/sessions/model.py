@@ -1,4 +1,4 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.sessions.tokens import (
@@ -40,21 +40,14 @@ class DeviceMismatch(InvalidRefreshToken):
     code = "device_mismatch"
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedHash:
-    """A refresh token's hash as a store keeps it: the family's generation that issued it
-    (the login's token is generation 0)."""
-
-    hash: str
-    generation: int
-
-
 @dataclass
 class RefreshFamily:
     """Every refresh token descended from one login on one device.
 
     Tokens rotate on use; the one they replaced is honoured again only inside the reuse
-    interval (and then yields the same successor), any older one revokes the family.
+    interval (and then yields the same successor), any older one revokes the family. The
+    family keeps the hash of its current token's secret and of the one before it; a token
+    names its generation (the login's is 0), so no older hash needs keeping.
     """
 
     id: str
@@ -69,9 +62,6 @@ class RefreshFamily:
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
-    # Hashes issued since this object was loaded; the repository records and clears them
-    # (every hash ever issued must still find its family, to detect reuse).
-    unrecorded_hashes: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def start(
@@ -81,7 +71,7 @@ class RefreshFamily:
         digest = hash_token(token)
         family = cls(
             id=family_id, user_id=user_id, device_id=device_id, created_at=now,
-            expires_at=now + lifetime, current_hash=digest, unrecorded_hashes=[digest],
+            expires_at=now + lifetime, current_hash=digest,
         )
         return family, token
 
@@ -94,28 +84,22 @@ class RefreshFamily:
         """When the current token was issued: at login, or at the last rotation."""
         return self.rotated_at or self.created_at
 
-    def unrecorded(self) -> list[IssuedHash]:
-        """The hashes issued since this object was loaded, oldest first; the last is the
-        current token's."""
-        first = self.generation - len(self.unrecorded_hashes) + 1
-        return [IssuedHash(digest, first + offset)
-                for offset, digest in enumerate(self.unrecorded_hashes)]
-
-    def mark_recorded(self) -> None:
-        """The store now holds every hash issued so far."""
-        self.unrecorded_hashes.clear()
-
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
 
     def refresh(
-        self, presented: str, device_id: str, now: datetime, reuse_interval: timedelta
+        self, presented: str, device_id: str, now: datetime, reuse_interval: timedelta,
+        generation: int | None = None,
     ) -> str:
-        """Rotate on the current token; converge inside the reuse interval; else revoke."""
+        """Rotate on the current token; converge inside the reuse interval; else revoke.
+        `presented` is the token's secret; `generation`, the one a sealed token names (a
+        token of the first format names none)."""
         if self.revoked_at is not None:
             raise RefreshTokenRevoked()
         if now >= self.expires_at:
             raise RefreshTokenExpired()
+        if generation is not None and generation > self.generation:
+            raise InvalidRefreshToken()  # never issued by this family as stored
         if device_id != self.device_id:
             self.revoke(now, "device_mismatch")
             raise DeviceMismatch()
@@ -150,7 +134,6 @@ class RefreshFamily:
         self.current_hash = successor_hash
         self.rotated_at = now
         self.generation += 1
-        self.unrecorded_hashes.append(successor_hash)
 
     def revoke(self, now: datetime, reason: str) -> None:
         if self.revoked_at is None:

@@ -45,6 +45,9 @@ class LoginAttempts:
     failures: int = 0
     locked_until: datetime | None = None
     source: str = EVERY_SOURCE
+    last_failed_at: datetime | None = None
+    """When the last failure was counted: maintenance forgets a count once it and its lock
+    are old."""
 
     def check(self, now: datetime) -> None:
         if self.locked_until is not None and now < self.locked_until:
@@ -52,6 +55,7 @@ class LoginAttempts:
 
     def failed(self, now: datetime, policy: LockoutPolicy) -> None:
         self.failures += 1
+        self.last_failed_at = now
         delay = policy.delay_after(self.failures)
         if delay:
             self.locked_until = now + delay

@@ -79,7 +79,8 @@ class MobileContainer(containers.DeclarativeContainer):
     published_keys = infrastructure.keyring
     signed_files = infrastructure.signed_files
 
-    tokens = providers.Singleton(TokenFactory, infrastructure.signer, policy)
+    tokens = providers.Singleton(
+        TokenFactory, infrastructure.signer, policy, infrastructure.refresh_token_seal)
     authenticator = providers.Singleton(
         CachedAuthenticator,
         providers.Singleton(Authenticate, infrastructure.access_verifier, uow_factory, clock),

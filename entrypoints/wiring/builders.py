@@ -1,5 +1,6 @@
 """Builders that pick the adapter for each port from the settings (embedded default or AWS)."""
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from application.ports.retention import RetentionStore
 from application.ports.sessions import RefreshLedger
 from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.sessions.tokens import RefreshTokenSeal
 from domain.users.signup import SignUpPolicy, parse_domains
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
@@ -59,6 +61,22 @@ async def build_refresh_ledger(
         yield AsyncpgRefreshLedger(pool)
     finally:
         await pool.close()
+
+
+def build_refresh_token_seal(settings: Settings) -> RefreshTokenSeal:
+    """The MAC key sealing refresh tokens: the configured secret (the same on every node);
+    unset, a random one in the data folder, or per process with the in-memory keystore."""
+    if settings.refresh_token_secret:
+        return RefreshTokenSeal(settings.refresh_token_secret.encode())
+    if settings.keystore == "secretsmanager":
+        raise ValueError(
+            "refresh_token_secret must be set (a secretsmanager: reference) when the signing "
+            "keys are in Secrets Manager: every node must seal refresh tokens with one key")
+    if settings.keystore == "memory":
+        return RefreshTokenSeal(secrets.token_bytes(32))
+    from adapters.local.refresh_token_key import load_or_create_key
+
+    return RefreshTokenSeal(load_or_create_key(settings.data_dir / "refresh-token-key"))
 
 
 async def build_key_store(settings: Settings, aws: AwsClients) -> KeyStore:

@@ -49,6 +49,7 @@ class Infrastructure(containers.DeclarativeContainer):
         RotateKeys, key_store, generate_key, rotation_policy, clock)
     keyring = providers.Resource(builders.run_keyring, key_store, settings, rotate_keys, bus)
     signer = providers.Singleton(EdDSASigner, keyring.provided.active)
+    refresh_token_seal = providers.Singleton(builders.build_refresh_token_seal, settings)
     access_verifier = providers.Singleton(
         EdDSAVerifier, keyring.provided.public_key, settings.provided.issuer,
         providers.Object(AuthPolicy.ACCESS_AUDIENCE), providers.Object("at+jwt"),

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     """How often `atelier keys rotate` moves to a new signing key."""
     token_leeway_seconds: int = 60
     """Clock skew allowed when checking `exp`/`iat` of access tokens."""
+    refresh_token_secret: str | None = None
+    """Key of the MAC that seals refresh tokens (at least 32 characters of random text, the
+    same on every node; in production a `secretsmanager:` reference). Changing it ends every
+    session at its next refresh. Unset: a random key kept in the data folder
+    (`refresh-token-key`, 0600), or one per process with the `memory` keystore; refused with
+    the `secretsmanager` keystore."""
 
     # lifetimes
     access_token_ttl_seconds: int = 3600

@@ -73,12 +73,19 @@ async def seed(stack: Stack, live_user: str, other_user: str) -> None:
         ])
         await db.execute(insert(login_attempts), [
             {"email": "long-ago@example.com", "source": "*", "failures": 7,
-             "locked_until": old},
-            {"email": LOCKED, "source": "*", "failures": 60, "locked_until": now + hour},
+             "locked_until": old, "last_failed_at": old - hour},
+            {"email": LOCKED, "source": "*", "failures": 60, "locked_until": now + hour,
+             "last_failed_at": now - hour},
             {"email": "recent@example.com", "source": "*", "failures": 9,
-             "locked_until": now - hour},
+             "locked_until": now - hour, "last_failed_at": now - 2 * hour},
             {"email": "counting@example.com", "source": "*", "failures": 2,
-             "locked_until": None},
+             "locked_until": None, "last_failed_at": now - hour},
+            # Below the threshold, last failure long ago: forgotten.
+            {"email": "counted-long-ago@example.com", "source": "*", "failures": 4,
+             "locked_until": None, "last_failed_at": old},
+            # Locked until an hour ago, but failed again since (a count still growing).
+            {"email": "again@example.com", "source": "1.2.3.4", "failures": 9,
+             "locked_until": old, "last_failed_at": now - hour},
         ])
         await db.execute(insert(transfer_codes), [
             {"hash": "used-old", "user_id": live_user, "created_at": old - day,
@@ -144,19 +151,20 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
         deleted = await run_retention()
 
     assert deleted == {
-        "outbox": BATCH * 2 + 500, "login_attempts": 1, "transfer_codes": 3,
+        "outbox": BATCH * 2 + 500, "login_attempts": 2, "transfer_codes": 3,
         "local_codes": 1, "deletion_codes": 1, "id_token_uses": 1, "refresh_tokens": 3,
         "refresh_families": 1,
     }
     assert await count(stack, outbox) == 2
     assert set(await emails(stack)) == {LOCKED, "recent@example.com",
-                                                "counting@example.com"}
+                                        "counting@example.com", "again@example.com"}
     assert await count(stack, transfer_codes) == 2
     assert await count(stack, local_codes) == 2
     assert await count(stack, deletion_codes) == 1
     assert await count(stack, id_token_uses, id_token_uses.c.token_sha256 == "live") == 1
-    # The live and the ended (logged-out, unexpired) families keep every issued hash.
-    assert await count(stack, refresh_tokens) == ended_hashes + 3
+    # Refreshes record no hash any more; the first-format hashes of unexpired families stay.
+    assert ended_hashes == 0
+    assert await count(stack, refresh_tokens) == 3
     assert await count(stack, refresh_families, refresh_families.c.id == "expired-old") == 0
 
     # A live lock-out still locks.

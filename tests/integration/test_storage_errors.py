@@ -44,10 +44,10 @@ async def test_the_driver_path_is_storage_unavailable_too(postgres_url: str) -> 
     ledger = AsyncpgRefreshLedger(pool)
     try:
         with pytest.raises(StorageUnavailable):
-            await ledger.find(hash_token("any"))
+            await ledger.find("any-family")
         with pytest.raises(StorageUnavailable):
-            await ledger.rotate(hash_token("any"), "IDFV-DOWN-000001", hash_token("next"),
-                                b"n" * 16, datetime.now(UTC))
+            await ledger.rotate("any-family", 0, hash_token("any"), "IDFV-DOWN-000001",
+                                hash_token("next"), b"n" * 16, datetime.now(UTC))
     finally:
         await pool.close()
 

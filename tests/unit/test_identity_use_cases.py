@@ -39,6 +39,7 @@ from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
 from domain.admins.model import AdminIdentity, AdminSource
 from domain.keys.model import SigningKey
+from domain.sessions.tokens import RefreshTokenSeal
 from domain.transfers.model import InvalidTransferCode
 from domain.users.lockout import EVERY_SOURCE, AccountLocked
 from domain.users.model import (
@@ -188,7 +189,8 @@ async def world() -> AsyncIterator[World]:
         monotonic=lambda: 0.0, wall=lambda: clock().timestamp())
     world = World(
         db, clock, mailer, LocalIdentityProvider(InMemoryCredentialStore(), mailer, clock, cheap),
-        policy, TokenFactory(EdDSASigner(lambda: key), policy), auth, BusSessionEvents(bus, auth))
+        policy, TokenFactory(EdDSASigner(lambda: key), policy, RefreshTokenSeal(b"unit-key" * 4)),
+        auth, BusSessionEvents(bus, auth))
 
     async def follow() -> None:
         async for message in bus.listen():

@@ -22,12 +22,17 @@ async def test_batches_until_done_and_keeps_what_a_rule_reads() -> None:
     db.tables.login_attempts[("a@example.com", "*")] = LoginAttempts(
         "a@example.com", 9, now + timedelta(minutes=5))
     db.tables.login_attempts[("b@example.com", "*")] = LoginAttempts("b@example.com", 9, old)
+    # Below the threshold: kept while recent, forgotten once old.
+    db.tables.login_attempts[("c@example.com", "*")] = LoginAttempts(
+        "c@example.com", 2, None, last_failed_at=now - timedelta(hours=1))
+    db.tables.login_attempts[("d@example.com", "*")] = LoginAttempts(
+        "d@example.com", 4, None, last_failed_at=old)
     batches: list[tuple[str, int]] = []
 
     deleted = await RunRetention(InMemoryRetentionStore(db), lambda: now, batch=2)(
         lambda table, count: batches.append((table, count)))
 
-    assert deleted["outbox"] == 5 and deleted["login_attempts"] == 1
+    assert deleted["outbox"] == 5 and deleted["login_attempts"] == 2
     assert batches[:3] == [("outbox", 2), ("outbox", 4), ("outbox", 5)]
     assert set(db.tables.outbox) == {"pending"}
-    assert set(db.tables.login_attempts) == {("a@example.com", "*")}
+    assert set(db.tables.login_attempts) == {("a@example.com", "*"), ("c@example.com", "*")}

@@ -4,6 +4,7 @@ import pytest
 
 from domain.sessions.model import (
     DeviceMismatch,
+    InvalidRefreshToken,
     RefreshFamily,
     RefreshTokenExpired,
     RefreshTokenReused,
@@ -104,5 +105,15 @@ def test_rotate_to_records_what_refresh_records() -> None:
     other.current_hash = family.current_hash
     successor = family.refresh(token, DEVICE, T0, REUSE)
     other.rotate_to(family.current_hash, family.rotation_nonce or b"", T0)
-    assert other == family and other.unrecorded_hashes[-1] == family.unrecorded_hashes[-1]
+    assert other == family
     assert derive_successor(token, family.rotation_nonce or b"") == successor
+
+
+def test_a_generation_the_family_never_reached_is_refused_without_ending_it() -> None:
+    family, token = start()
+    with pytest.raises(InvalidRefreshToken) as refused:
+        family.refresh(token, DEVICE, T0, REUSE, generation=1)
+    assert type(refused.value) is InvalidRefreshToken
+    assert family.active and family.generation == 0
+    successor = family.refresh(token, DEVICE, T0, REUSE, generation=0)
+    assert family.current_hash == hash_token(successor)
