@@ -97,11 +97,13 @@ def test_the_adapter_scan_sees_imports() -> None:
 def entrypoint_containers() -> list[type[containers.DeclarativeContainer]]:
     from entrypoints.admin_api.container import AdminContainer
     from entrypoints.cli.container import CliContainer
+    from entrypoints.console.container import ConsoleContainer
     from entrypoints.edge_gateway.container import GatewayContainer
     from entrypoints.image_worker.container import WorkerContainer
     from entrypoints.mobile_api.container import MobileContainer
 
-    return [MobileContainer, AdminContainer, GatewayContainer, WorkerContainer, CliContainer]
+    return [MobileContainer, AdminContainer, GatewayContainer, WorkerContainer, CliContainer,
+            ConsoleContainer]
 
 
 @pytest.mark.parametrize("container", entrypoint_containers(), ids=lambda c: c.__name__)
