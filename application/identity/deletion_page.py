@@ -1,8 +1,10 @@
 """The public deletion page (what Google Play asks for): a member proves the address with
 an e-mailed 6-digit code, then confirms; the account goes as with DELETE /me."""
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
@@ -22,14 +24,17 @@ PER_ADDRESS, PER_ADDRESS_SECONDS = 3, 3600.0
 PER_IP, PER_IP_SECONDS = 10, 60.0
 SUBJECT = "Your Atelier account deletion code"
 
+log = logging.getLogger(__name__)
+
 
 def _code_hash(user_id: str, code: str) -> str:
     return hashlib.sha256(f"deletion:{user_id}:{code}".encode()).hexdigest()
 
 
 class RequestDeletionCode:
-    """E-mails a code to a member's address; the same answer, and the same limits, for any
-    address, so the page tells nobody whether an address has an account."""
+    """E-mails a code to a member's address; the same answer, the same limits, and as quick,
+    for any address, so the page tells nobody whether an address has an account: the
+    lookup, the code and the mail run after the answer."""
 
     def __init__(
         self, uow_factory: UnitOfWorkFactory, codes: DeletionCodeStore, mailer: Mailer,
@@ -37,6 +42,7 @@ class RequestDeletionCode:
     ) -> None:
         self._uow_factory, self._codes, self._mailer = uow_factory, codes, mailer
         self._limiter, self._clock = limiter, clock
+        self._running: set[asyncio.Task[None]] = set()
 
     async def __call__(self, email: str, client_ip: str) -> None:
         email = normalize_email(email)
@@ -46,6 +52,17 @@ class RequestDeletionCode:
             decision = await self._limiter.hit(key, limit, period)
             if not decision.allowed:
                 raise TooManyRequests(decision.retry_after)
+        task = asyncio.create_task(self._send_if_member(email))
+        self._running.add(task)  # held until done, so it is not collected midway
+        task.add_done_callback(self._running.discard)
+
+    async def _send_if_member(self, email: str) -> None:
+        try:
+            await self._send(email)
+        except Exception:
+            log.exception("could not send an account deletion code")
+
+    async def _send(self, email: str) -> None:
         async with self._uow_factory() as uow:
             user = await uow.users.get_by_email(email)
         if user is None or user.is_guest:

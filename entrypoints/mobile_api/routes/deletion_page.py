@@ -81,11 +81,20 @@ def html_errors(*statuses: int) -> dict[int, ResponseSpec]:
             for s in statuses}
 
 
+def _too_many(request: Request[Any, Any, Any], limited: TooManyRequests) -> Response[str]:
+    """Any limit on the page (its own, or the API's per-IP one) answers the page, not JSON."""
+    return _page(request, _message(
+        f"Too many requests; try again in {limited.retry_after} seconds."), 429,
+        {"Retry-After": str(limited.retry_after)})
+
+
 class DeletionPageController(Controller):
     path = PATH
     tags = ["account deletion page"]
+    exception_handlers = {TooManyRequests: _too_many}
 
-    @get("/", media_type=MediaType.HTML, summary="The public account-deletion page")
+    @get("/", media_type=MediaType.HTML, responses=html_errors(429),
+         summary="The public account-deletion page")
     async def ask(self, request: Request[Any, Any, Any]) -> Response[str]:
         return _page(request, ASK.substitute(
             what_goes=WHAT_GOES, message="", action=_url(request), csrf="{csrf}"))
@@ -102,9 +111,6 @@ class DeletionPageController(Controller):
         email = form.get("email", "")
         try:
             await request_deletion_code(email, source_ip)
-        except TooManyRequests as limited:
-            return _page(request, _message("Too many requests; try again later."), 429,
-                         {"Retry-After": str(limited.retry_after)})
         except InvalidInput:
             return _page(request, ASK.substitute(
                 what_goes=WHAT_GOES, message=_message("That is not an e-mail address."),
