@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from application.ports.deletion_codes import DeletionCode
 from application.ports.images import OutboxMessage
 from domain.admins.console_session import ConsoleSession
 from domain.admins.model import AuditEntry, LocalAdmin
@@ -52,6 +53,8 @@ class Tables:
     exports: dict[str, DataExport] = field(default_factory=dict)
     console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
     """SHA-256 of a web console session id -> the sign-in."""
+    deletion_codes: dict[str, DeletionCode] = field(default_factory=dict)
+    """User id -> the code the public deletion page mailed to that member."""
 
     def copy(self) -> "Tables":
         return copy.deepcopy(self)

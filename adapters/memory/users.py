@@ -56,6 +56,7 @@ class InMemoryUserRepository:
             del tables.identities[key]
         for export_id in [i for i, e in tables.exports.items() if e.user_id == user_id]:
             del tables.exports[export_id]
+        tables.deletion_codes.pop(user_id, None)
 
     async def idle_guests(self, last_seen_before: datetime, limit: int) -> list[User]:
         idle = [
