@@ -46,6 +46,7 @@ from entrypoints.console.web import (
     provide_console,
 )
 from entrypoints.http_edge.logging import RequestLogMiddleware
+from entrypoints.http_edge.metrics import RequestMetrics
 from entrypoints.http_edge.rate_limit import RateLimitHook
 from entrypoints.http_edge.source_ip import SOURCE_IP
 from entrypoints.wiring.di import ResolvedProviders
@@ -95,6 +96,7 @@ def create_litestar(
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with running(container, resolved, shares_infrastructure=shares_infrastructure):
+            measured.metrics = resolved.value("metrics")
             revocations: Any = resolved.value("revocations")
             async with revocations.running():
                 try:
@@ -116,6 +118,9 @@ def create_litestar(
         request_max_body_size=MAX_BODY_BYTES,
     )
     app.state[LOOPBACK_HTTP] = loopback_http_cookies
+    # Outside the router, so a 404 is measured too (as for the APIs).
+    measured = RequestMetrics(app.asgi_handler, "console")
+    app.asgi_handler = measured
     return app
 
 

@@ -77,6 +77,7 @@ class ConsoleContainer(containers.DeclarativeContainer):
     uow_factory, clock, bus = (
         infrastructure.uow_factory, infrastructure.clock, infrastructure.bus)
     admin_tokens = infrastructure.admin_tokens
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
     # The hosted UI's pending sign-in cookie is signed with our keys, checked with their
     # public halves (the same on every console task).
     signer, signing_keys = infrastructure.signer, infrastructure.keyring

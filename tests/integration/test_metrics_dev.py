@@ -70,6 +70,10 @@ async def test_atelier_dev_serves_one_merged_set_of_metrics(
             "refresh_token": tokens["refresh_token"], "device_id": device})
         assert refreshed.status_code == 200, refreshed.text
         assert (await client.get("/v1/api/admin/users")).status_code == 401
+        # the console answers every other path, /metrics included: never the metrics
+        for path in ("/metrics", "/v1/metrics"):
+            public = await client.get(path)
+            assert public.status_code == 404 and "atelier_" not in public.text
 
         # the gateway: one socket accepted and open, one refused for its token
         issued = (await client.post(f"{API}/realtime/token",
@@ -90,6 +94,8 @@ async def test_atelier_dev_serves_one_merged_set_of_metrics(
                  route=f"{API}/images", method="POST", status="202") == 1
     assert value(samples, "atelier_http_request_duration_seconds_count", entrypoint="admin_api",
                  route="/v1/api/admin/users", method="GET", status="401") == 1
+    assert value(samples, "atelier_http_request_duration_seconds_count", entrypoint="console",
+                 route="unmatched", method="GET", status="404") == 2
     # the origin's keys read in-process by the gateway: one good fetch, none failed
     assert value(samples, "atelier_jwks_fetches_total", outcome="ok") >= 1
     assert value(samples, "atelier_jwks_fetches_total", outcome="failed") == 0
