@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from litestar.types import ASGIApp, ControllerRouterHandler
+from litestar.types import ControllerRouterHandler
 
 from entrypoints.admin_api.network import AllowList, AllowListGate
 from entrypoints.console.container import ConsoleContainer
@@ -127,7 +127,7 @@ def create_litestar(
 def create_app(
     container: ConsoleContainer, *, shares_infrastructure: bool = False,
     loopback_http_cookies: bool = False,
-) -> ASGIApp:
+) -> SecurityHeaders:
     """The console behind the admin allow-list (every path; `/healthz` and `/readyz`
     answer from anywhere), every answer with the console's security headers."""
     settings = container.settings()
