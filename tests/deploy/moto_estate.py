@@ -1,7 +1,8 @@
 """The estate's AWS resources made on the moto server under the names the Terraform gives
 them, as a fresh `terraform apply` leaves them: the queue and its DLQ (redrive policy),
 the images bucket, the secrets (the signing key ring without a value, the connection URLs
-with theirs), the user pool with its app clients and `admins` group, the SES domain and its
+with theirs), the user pool with its app clients (the console's with its hosted UI
+callback) and `admins` group, the SES domain and its
 configuration set, the customer key. Returns what only the apply knows (ARNs, URLs, ids),
 by Terraform address, for terraform_eval."""
 
@@ -75,13 +76,21 @@ async def provision(aws: Aws, root: Module, values: dict[str, str]) -> dict[str,
                 "RequireSymbols": policy["require_symbols"]}}))["UserPool"]
         known.update({"aws_cognito_user_pool.this.id": pool["Id"],
                       "aws_cognito_user_pool.this.arn": pool["Arn"]})
-        for client_name in ("mobile", "admin"):
+        for client_name in ("mobile", "admin", "console"):
             (client_block,) = identity.instances(
                 "resource", "aws_cognito_user_pool_client", client_name).values()
+            oauth = {}
+            if client_block.argument("allowed_oauth_flows_user_pool_client"):
+                oauth = {"AllowedOAuthFlowsUserPoolClient": True,
+                         "AllowedOAuthFlows": list(client_block.argument("allowed_oauth_flows")),
+                         "AllowedOAuthScopes": list(
+                             client_block.argument("allowed_oauth_scopes")),
+                         "CallbackURLs": list(client_block.argument("callback_urls")),
+                         "SupportedIdentityProviders": ["COGNITO"]}
             client = (await cognito.create_user_pool_client(
                 UserPoolId=pool["Id"], ClientName=str(client_block.argument("name")),
                 GenerateSecret=False,
-                ExplicitAuthFlows=list(client_block.argument("explicit_auth_flows"))))
+                ExplicitAuthFlows=list(client_block.argument("explicit_auth_flows")), **oauth))
             known[f"aws_cognito_user_pool_client.{client_name}.id"] = client[
                 "UserPoolClient"]["ClientId"]
         await cognito.create_group(GroupName="admins", UserPoolId=pool["Id"])

@@ -90,6 +90,9 @@ def test_every_task_runs_a_pinned_collector_beside_its_application(root: Module)
         assert environment["ATELIER_METRICS_PORT"] == str(METRICS_PORT), family
         assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://localhost:{OTLP_PORT}"
         assert environment["OTEL_SERVICE_NAME"] == f"atelier-{family}"
+        # X-Ray bills per trace: a share of new traces, callers' decisions followed.
+        assert environment["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+        assert float(environment["OTEL_TRACES_SAMPLER_ARG"]) == root.var("trace_sample_ratio")
 
 
 def test_the_collector_scrapes_the_task_and_exports_to_cloudwatch_and_xray(

@@ -169,3 +169,41 @@ def test_the_post_confirmation_lambda_resolves_its_database_url_reference(
             return list(found)
 
     assert run_async(recorded) == [f"{env}@example.com"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_console_signs_admins_in_through_the_pool_hosted_ui(
+    env: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the console's task is given agrees with the app client and domain Terraform
+    makes: the callback the client allows is the one the console asks for, on the same
+    allow-list and proxy hops as the admin API."""
+    root = estate(env)
+    tasks = containers(root)
+    console = settings_from(tasks["console"].environment, monkeypatch)
+    with monkeypatch.context() as scoped:
+        admin_api = settings_from(tasks["admin-api"].environment, scoped)
+    client_id = "<aws_cognito_user_pool_client.console.id>"
+    assert console.admin_auth == "cognito"
+    assert console.console_cognito_client_id == client_id
+    assert client_id in str(console.admin_cognito_client_ids).split(",")
+    assert console.cognito_issuer == admin_api.cognito_issuer
+    assert console.cognito_jwks_url == admin_api.cognito_jwks_url
+    assert console.admin_allowed_cidrs == admin_api.admin_allowed_cidrs
+    assert console.trusted_proxy_hops == admin_api.trusted_proxy_hops == 2
+    assert {"DATABASE_URL", "REDIS_URL"} <= set(tasks["console"].secrets)
+
+    identity = root.module("identity")
+    (client,) = identity.instances("resource", "aws_cognito_user_pool_client",
+                                   "console").values()
+    assert console.console_public_url == root.module("edge").output("public_url")
+    assert client.argument("callback_urls") == [f"{console.console_public_url}/auth/callback"]
+    assert client.argument("allowed_oauth_flows") == ["code"]
+    assert set(client.argument("allowed_oauth_scopes")) == {"openid", "email", "profile"}
+    assert client.argument("generate_secret") is False  # a public client: PKCE
+    assert client.argument("allowed_oauth_flows_user_pool_client") is True
+    domain = identity.instances("resource", "aws_cognito_user_pool_domain", "this")[None]
+    assert console.console_cognito_domain == (
+        f"https://{domain.argument('domain')}.auth.us-east-1.amazoncognito.com")
+    assert console.console_session_idle_minutes > 0
+    assert console.console_session_absolute_hours * 60 > console.console_session_idle_minutes

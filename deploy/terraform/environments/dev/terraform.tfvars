@@ -50,6 +50,7 @@ enable_guardduty           = true
 alarm_emails               = ["ops-dev@example.com"]
 alarm_https_endpoints      = []
 refresh_failure_outcomes   = ["reused", "expired", "revoked", "invalid"]
+trace_sample_ratio         = 1
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"

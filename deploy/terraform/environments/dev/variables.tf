@@ -190,6 +190,11 @@ variable "alarm_https_endpoints" {
   type        = list(string)
 }
 
+variable "trace_sample_ratio" {
+  description = "Share of new traces sent to X-Ray (0 to 1); see docs/cost.md."
+  type        = number
+}
+
 variable "refresh_failure_outcomes" {
   description = "Outcomes of atelier_refresh_total that are failures, one alarm each (a refresh token reused, expired, revoked...)."
   type        = list(string)

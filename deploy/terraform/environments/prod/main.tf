@@ -173,6 +173,7 @@ module "compute" {
   maintenance_run_schedule       = "cron(0 4 * * ? *)"
   adot_collector_image           = "public.ecr.aws/aws-observability/aws-otel-collector:v0.45.0"
   metrics_log_retention_days     = 7
+  trace_sample_ratio             = var.trace_sample_ratio
   bastion_instance_type          = var.bastion_instance_type
   tags                           = local.tags
 }

@@ -49,6 +49,7 @@ enable_guardduty           = true
 alarm_emails               = ["ops@example.com"]
 alarm_https_endpoints      = []
 refresh_failure_outcomes   = ["reused", "expired", "revoked", "invalid"]
+trace_sample_ratio         = 0.05
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"

@@ -16,6 +16,10 @@ locals {
     ATELIER_METRICS_PORT        = tostring(local.metrics_port)
     OTEL_EXPORTER_OTLP_ENDPOINT = "http://localhost:${local.otlp_http_port}"
     OTEL_RESOURCE_ATTRIBUTES    = "deployment.environment=${var.environment}"
+    # X-Ray bills per trace: a share of new traces is kept, and a trace started upstream
+    # keeps its caller's decision, so every hop of a kept request is there.
+    OTEL_TRACES_SAMPLER     = "parentbased_traceidratio"
+    OTEL_TRACES_SAMPLER_ARG = tostring(var.trace_sample_ratio)
   }
 
   # What reaches CloudWatch, metric by metric: the label sets kept as dimensions. Each set

@@ -230,6 +230,16 @@ variable "adot_collector_image" {
   }
 }
 
+variable "trace_sample_ratio" {
+  description = "Share of new traces sent to X-Ray (0 to 1; OTEL_TRACES_SAMPLER_ARG). Requests continuing a trace follow their caller."
+  type        = number
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio is a share between 0 and 1."
+  }
+}
+
 variable "metrics_log_retention_days" {
   description = "Retention of the embedded-metric-format log group (CloudWatch keeps the extracted metrics on its own schedule)."
   type        = number
