@@ -18,8 +18,8 @@ from typing import Any
 
 import jmespath
 
-
 COLLECTOR = "aws-otel-collector"
+
 
 def _option(args: list[str], name: str) -> str | None:
     return args[args.index(name) + 1] if name in args else None

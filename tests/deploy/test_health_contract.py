@@ -8,8 +8,8 @@ Dockerfile's, are run as they are (only the port moved). Each must succeed; the 
 the admin API and the console's pages must still refuse that address. The metrics the
 collector beside the task scrapes answer on ATELIER_METRICS_PORT (moved too: here the
 services share one host, in ECS each task has its own localhost) and never on the public
-port the load balancer forwards to. The AWS resources are made on moto under the Terraform's names; the
-task's secrets are read back from moto the way ECS injects them.
+port the load balancer forwards to. The AWS resources are made on moto under the
+Terraform's names; the task's secrets are read back from moto the way ECS injects them.
 """
 
 from __future__ import annotations
