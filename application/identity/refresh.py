@@ -4,9 +4,16 @@ from application.auth.policy import AuthPolicy
 from application.auth.tokens import Authenticated, TokenFactory
 from application.ports.clock import Clock
 from application.ports.messaging import SessionEvents
+from application.ports.metrics import Metrics, RefreshOutcome
 from application.ports.sessions import RefreshLedger
 from domain.devices.model import validate_device_id
-from domain.sessions.model import InvalidRefreshToken
+from domain.sessions.model import (
+    DeviceMismatch,
+    InvalidRefreshToken,
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+)
 from domain.sessions.tokens import (
     SealedToken,
     derive_successor,
@@ -14,7 +21,8 @@ from domain.sessions.tokens import (
     is_sealed,
     new_rotation_nonce,
 )
-from domain.shared.errors import ConcurrentUpdate
+from domain.shared.errors import ConcurrentUpdate, DomainError
+from domain.users.model import UserDisabled
 
 MAX_ATTEMPTS = 5
 
@@ -31,11 +39,20 @@ class RefreshSession:
         policy: AuthPolicy,
         clock: Clock,
         session_events: SessionEvents,
+        metrics: Metrics,
     ) -> None:
         self._ledger, self._tokens, self._policy = ledger, tokens, policy
         self._clock, self._session_events = clock, session_events
+        self._metrics = metrics
 
     async def __call__(self, refresh_token: str, device_id: str) -> Authenticated:
+        try:
+            return await self._refresh(refresh_token, device_id)
+        except DomainError as refused:  # a success is counted where it is decided
+            self._metrics.refresh_finished(refusal_outcome(refused))
+            raise
+
+    async def _refresh(self, refresh_token: str, device_id: str) -> Authenticated:
         device_id = validate_device_id(device_id)
         if not refresh_token or len(refresh_token) > 256:
             raise InvalidRefreshToken()
@@ -65,6 +82,7 @@ class RefreshSession:
                 hash_token(successor), nonce, now)
             if rotated is not None:
                 family, user = rotated
+                self._metrics.refresh_finished("rotated")
                 return Authenticated(user, self._tokens.token_set(user, family, successor, now))
         # A racing or replayed token, another device, an ended session, a disabled user or
         # a token of the first format: the domain decides on what is stored.
@@ -94,4 +112,20 @@ class RefreshSession:
         user.ensure_active()
         if family.generation != generation:
             await self._ledger.record(family, generation, now if user.touch(now) else None)
+        self._metrics.refresh_finished("rotated" if family.generation != generation else "raced")
         return Authenticated(user, self._tokens.token_set(user, family, successor, now))
+
+
+REFUSALS: tuple[tuple[type[DomainError], RefreshOutcome], ...] = (
+    (RefreshTokenReused, "reused"), (RefreshTokenExpired, "expired"),
+    (RefreshTokenRevoked, "revoked"), (DeviceMismatch, "device_mismatch"),
+    (UserDisabled, "disabled"), (ConcurrentUpdate, "conflict"),
+)
+
+
+def refusal_outcome(refused: DomainError) -> RefreshOutcome:
+    """The metrics outcome of a refused refresh (anything unrecognised is `invalid`)."""
+    for kind, outcome in REFUSALS:
+        if isinstance(refused, kind):
+            return outcome
+    return "invalid"

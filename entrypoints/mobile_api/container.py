@@ -42,6 +42,7 @@ from entrypoints.http_edge.rate_limit import Limit, RateLimits
 from entrypoints.http_edge.readiness import readiness_check
 from entrypoints.wiring.background import OutboxRelayRunner, RevocationFollower, WakeupEvent
 from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.tracing import traced_destinations
 
 
 def rate_limits(settings: Settings, limiter: object) -> RateLimits:
@@ -78,6 +79,9 @@ class MobileContainer(containers.DeclarativeContainer):
         readiness_check, infrastructure.uow_factory, infrastructure.redis, infrastructure.bus)
     published_keys = infrastructure.keyring
     signed_files = infrastructure.signed_files
+    # metrics on their own port; the outbox relay's lag read at each scrape
+    metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
+    outbox_lag = infrastructure.outbox_lag
 
     tokens = providers.Singleton(
         TokenFactory, infrastructure.signer, policy, infrastructure.refresh_token_seal)
@@ -94,7 +98,9 @@ class MobileContainer(containers.DeclarativeContainer):
         OutboxRelayRunner,
         providers.Singleton(
             RelayOutbox, uow_factory,
-            providers.Singleton(to_job_queue, infrastructure.job_queue), clock),
+            providers.Singleton(traced_destinations,
+                                providers.Singleton(to_job_queue, infrastructure.job_queue)),
+            clock),
         relay_wakeup, settings.provided.outbox_poll_seconds)
 
     create_guest = providers.Singleton(CreateGuest, uow_factory, tokens, policy, clock)
@@ -107,7 +113,8 @@ class MobileContainer(containers.DeclarativeContainer):
         MergeGuest, uow_factory, identity, tokens, policy, clock, session_events)
     login = providers.Singleton(Login, uow_factory, identity, tokens, policy, clock)
     refresh_session = providers.Singleton(
-        RefreshSession, infrastructure.refresh_ledger, tokens, policy, clock, session_events)
+        RefreshSession, infrastructure.refresh_ledger, tokens, policy, clock, session_events,
+        metrics)
     logout = providers.Singleton(Logout, uow_factory, clock, session_events)
     update_profile = providers.Singleton(UpdateProfile, uow_factory, authenticator)
     list_devices = providers.Singleton(ListDevices, uow_factory)

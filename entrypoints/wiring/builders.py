@@ -27,6 +27,7 @@ from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.sessions.tokens import RefreshTokenSeal
 from domain.users.signup import SignUpPolicy, parse_domains
+from entrypoints.wiring.metrics import ProcessMetrics
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
 
@@ -297,7 +298,8 @@ async def build_admin_tokens(
 
 
 async def run_realtime_jwks(
-    settings: Settings, origin: KeyRingCache | None = None
+    settings: Settings, origin: KeyRingCache | None = None,
+    metrics: ProcessMetrics | None = None,
 ) -> AsyncIterator["HttpJwksSource"]:
     """The gateway's view of the origin's public keys, fetched over HTTP and kept fresh.
     Given the `origin` in this process (the embedded default), the same document is read
@@ -317,7 +319,8 @@ async def run_realtime_jwks(
         source = HttpJwksSource(
             client, settings.gateway_jwks_url, settings.issuer,
             refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
-            default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes)
+            default_max_age=settings.jwks_max_age_seconds, max_bytes=settings.jwks_max_bytes,
+            on_fetch=metrics.jwks_fetched if metrics is not None else None)
         async with source.running():
             yield source
 

@@ -91,7 +91,7 @@ class Infrastructure(containers.DeclarativeContainer):
     queue_depth = providers.Singleton(observed.watch_queue_depth, metrics, job_queue)
 
     # the realtime edge: the origin's public keys, as a gateway sees them
-    realtime_jwks = providers.Resource(builders.run_realtime_jwks, settings)
+    realtime_jwks = providers.Resource(builders.run_realtime_jwks, settings, metrics=metrics)
     realtime_verifier = providers.Singleton(
         EdDSAVerifier, realtime_jwks.provided.public_key, settings.provided.issuer,
         providers.Object(AuthPolicy.REALTIME_AUDIENCE), providers.Object("JWT"),
