@@ -22,6 +22,7 @@ from application.ports.identity import (
     InvalidCredentials,
 )
 from application.ports.messaging import Mailer
+from application.ports.provider_links import LinkRefused
 from domain.shared.errors import Forbidden, NotFound
 from domain.users.identities import Provider
 from domain.users.model import EmailInUse, WeakPassword
@@ -184,11 +185,18 @@ class CognitoIdentityProvider:
         try:
             await self._link(login_subject, provider, subject)
         except ClientError as exc:
+            if error_code(exc) == "UserNotFoundException":
+                raise LinkRefused("the login is not in the user pool") from None
             if error_code(exc) not in _LINKED_ELSEWHERE:
                 raise
             # Linked to a deleted or other login, or already here: move it, once.
-            await self.unlink_provider(provider, subject)
-            await self._link(login_subject, provider, subject)
+            try:
+                await self.unlink_provider(provider, subject)
+                await self._link(login_subject, provider, subject)
+            except ClientError as again:
+                if error_code(again) in (*_LINKED_ELSEWHERE, "UserNotFoundException"):
+                    raise LinkRefused(f"the user pool refuses the link: {again}") from None
+                raise
 
     async def unlink_provider(self, provider: Provider, subject: str) -> None:
         try:

@@ -3,17 +3,20 @@ this database, which decides. A link or unlink commits here with an outbox messa
 the identity; the clean-up relay then reads what the database says now and applies it, so
 messages may arrive late, twice or out of order and the result is still the last word."""
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from application.ports.images import Destinations, OutboxMessage
-from application.ports.provider_links import ProviderLinks
+from application.ports.provider_links import LinkRefused, ProviderLinks
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.shared.ids import new_id
 from domain.users.identities import LinkedIdentity, Provider
 
 MIRROR_LINK = "identity.mirror_link"
 SETTLE_ROUNDS = 3
+
+log = logging.getLogger(__name__)
 
 
 async def queue_link_mirror(uow: UnitOfWork, identity: LinkedIdentity, now: datetime) -> None:
@@ -41,7 +44,13 @@ class MirrorProviderLink:
             if wanted is None:
                 await self._links.unlink_provider(provider, subject)
             else:
-                await self._links.link_provider(wanted, provider, subject)
+                try:
+                    await self._links.link_provider(wanted, provider, subject)
+                except LinkRefused as refused:
+                    # Retrying forever would hold up every clean-up queued behind it.
+                    log.error("%s sign-in not linked in the identity provider: %s",
+                              provider.value, refused)
+                    return
             now = await self._login_holding(provider, subject)
             if now == wanted:
                 return

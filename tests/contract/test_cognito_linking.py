@@ -20,6 +20,7 @@ from application.identity.provider_link_mirror import (
     MirrorProviderLink,
     provider_link_mirror,
 )
+from application.ports.provider_links import LinkRefused
 from domain.shared.ids import new_id
 from domain.users.identities import LinkedIdentity, Provider
 from domain.users.model import User
@@ -106,13 +107,28 @@ async def test_a_link_to_a_deleted_login_and_cognito_down_are_errors(
 ) -> None:
     subject = await login(cognito)
     await cognito.delete_login(subject)  # moto's AdminDeleteUser, through the proxy
-    with pytest.raises(ClientError) as missing:
+    with pytest.raises(LinkRefused):
         await cognito.link_provider(subject, Provider.APPLE, APPLE_SUB)
-    assert missing.value.response["Error"]["Code"] == "UserNotFoundException"
+    # The mirror gives up on it (logged) rather than hold up the clean-ups behind it.
+    database = InMemoryDatabase()
+    await member_with_apple(database, subject)
+    await MirrorProviderLink(InMemoryUnitOfWorkFactory(database), cognito)(
+        {"provider": "apple", "subject": APPLE_SUB})
+    assert proxy.linked() == {}
     proxy.down = True
     with pytest.raises(ClientError) as down:
         await cognito.unlink_provider(Provider.APPLE, APPLE_SUB)
     assert down.value.response["Error"]["Code"] == "InternalErrorException"
+
+
+async def test_a_pool_without_the_provider_refuses_for_good(
+    cognito: CognitoIdentityProvider, proxy: CognitoLinks,
+) -> None:
+    subject = await login(cognito)
+    proxy.configured = {"SignInWithApple"}
+    with pytest.raises(LinkRefused):
+        await cognito.link_provider(subject, Provider.GOOGLE, GOOGLE_SUB)
+    assert proxy.linked() == {}
 
 
 # The mirror: what the database says decides, whatever order messages come in.

@@ -31,6 +31,8 @@ class CognitoLinks:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     links: dict[tuple[str, str], str] = field(default_factory=dict)
     down: bool = False
+    configured: set[str] = field(default_factory=lambda: {"SignInWithApple", "Google"})
+    """The social identity providers set up in the pool; others are refused."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def calls_of(self, operation: str) -> list[dict[str, Any]]:
@@ -55,7 +57,7 @@ class CognitoLinks:
         if (set(body) != {"UserPoolId", "DestinationUser", "SourceUser"}
                 or destination.get("ProviderName") != "Cognito"
                 or set(destination) != {"ProviderName", "ProviderAttributeValue"}
-                or not _is_source(source)):
+                or not self._is_source(source)):
             return 400, _error("InvalidParameterException", f"bad request shape: {body}")
         if not await self._user_exists(body["UserPoolId"], destination["ProviderAttributeValue"]):
             return 400, _error("UserNotFoundException", "User does not exist.")
@@ -70,13 +72,19 @@ class CognitoLinks:
 
     def _disable(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         user = body.get("User", {})
-        if set(body) != {"UserPoolId", "User"} or not _is_source(user):
+        if set(body) != {"UserPoolId", "User"} or not self._is_source(user):
             return 400, _error("InvalidParameterException", f"bad request shape: {body}")
         with self._lock:
             if self.links.pop((user["ProviderName"], user["ProviderAttributeValue"]),
                               None) is None:
                 return 400, _error("UserNotFoundException", "User does not exist.")
         return 200, {}
+
+    def _is_source(self, user: dict[str, Any]) -> bool:
+        return (set(user) == {"ProviderName", "ProviderAttributeName", "ProviderAttributeValue"}
+                and user["ProviderName"] in SOCIAL & self.configured
+                and user["ProviderAttributeName"] == "Cognito_Subject"
+                and bool(user["ProviderAttributeValue"]))
 
     async def _user_exists(self, pool_id: str, username: str) -> bool:
         async with httpx.AsyncClient() as client:
@@ -87,11 +95,6 @@ class CognitoLinks:
         return answer.status_code == 200
 
 
-def _is_source(user: dict[str, Any]) -> bool:
-    return (set(user) == {"ProviderName", "ProviderAttributeName", "ProviderAttributeValue"}
-            and user["ProviderName"] in SOCIAL
-            and user["ProviderAttributeName"] == "Cognito_Subject"
-            and bool(user["ProviderAttributeValue"]))
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:
