@@ -65,5 +65,9 @@ class InMemoryRetentionStore:
         return await self._delete(
             self._db.tables.sessions, lambda r: r.expires_at < before, limit)
 
+    async def delete_expired_console_sessions(self, before: datetime, limit: int) -> int:
+        return await self._delete(
+            self._db.tables.console_sessions, lambda s: s.expires_at < before, limit)
+
 
 _satisfies_port: type[RetentionStore] = InMemoryRetentionStore

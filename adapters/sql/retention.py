@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.errors import affected_rows
 from adapters.sql.tables import (
+    console_sessions,
     deletion_codes,
     id_token_uses,
     local_codes,
@@ -75,6 +76,10 @@ class SqlAlchemyRetentionStore:
     async def delete_expired_families(self, before: datetime, limit: int) -> int:
         return await self._delete(
             refresh_families, refresh_families.c.expires_at < before, limit)
+
+    async def delete_expired_console_sessions(self, before: datetime, limit: int) -> int:
+        return await self._delete(
+            console_sessions, console_sessions.c.expires_at < before, limit)
 
 
 _satisfies_port: type[RetentionStore] = SqlAlchemyRetentionStore

@@ -37,6 +37,7 @@ class RunRetention:
             ("id_token_uses", store.delete_expired_id_token_uses, cutoff),
             ("refresh_tokens", store.delete_issued_hashes_of_expired_families, cutoff),
             ("refresh_families", store.delete_expired_families, cutoff),
+            ("console_sessions", store.delete_expired_console_sessions, cutoff),
         ]
         deleted: dict[str, int] = {}
         for table, delete_batch, before in steps:

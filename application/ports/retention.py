@@ -42,3 +42,8 @@ class RetentionStore(Protocol):
     async def delete_expired_families(self, before: datetime, limit: int) -> int:
         """Refresh families (sessions) that expired before `before`, ended or not."""
         ...
+
+    async def delete_expired_console_sessions(self, before: datetime, limit: int) -> int:
+        """Web console sign-ins past their absolute limit before `before` (idle ones end
+        on their next use, and are gone here by then)."""
+        ...

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.tables import (
+    console_sessions,
     deletion_codes,
     id_token_uses,
     local_codes,
@@ -146,6 +147,13 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
     assert logout.status_code in (200, 204), logout.text
     ended_hashes = await count(stack, refresh_tokens)
     await seed(stack, live["user"]["id"], ended["user"]["id"])
+    async with (await stack.engine()).begin() as db:
+        now = utcnow()
+        await db.execute(insert(console_sessions), [
+            {"id_sha256": name, "admin_subject": "a1", "admin_source": "local",
+             "created_at": at - timedelta(hours=12), "last_seen_at": at - timedelta(hours=12),
+             "expires_at": at} for name, at in (("old", now - timedelta(days=2)),
+                                                ("live", now + timedelta(hours=1)))])
 
     async with use_case(stack.settings, "run_retention") as run_retention:
         deleted = await run_retention()
@@ -153,8 +161,9 @@ async def test_retention_deletes_exactly_the_old_dead_rows_in_batches(stack: Sta
     assert deleted == {
         "outbox": BATCH * 2 + 500, "login_attempts": 2, "transfer_codes": 3,
         "local_codes": 1, "deletion_codes": 1, "id_token_uses": 1, "refresh_tokens": 3,
-        "refresh_families": 1,
+        "refresh_families": 1, "console_sessions": 1,
     }
+    assert await count(stack, console_sessions) == 1  # the live sign-in stays
     assert await count(stack, outbox) == 2
     assert set(await emails(stack)) == {LOCKED, "recent@example.com",
                                         "counting@example.com", "again@example.com"}
