@@ -2,8 +2,8 @@
 other than loopback blocked: what an operator does, and what it changes for the phones."""
 
 import re
-from urllib.parse import urlencode
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
