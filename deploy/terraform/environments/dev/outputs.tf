@@ -44,8 +44,23 @@ output "user_pool_id" {
 }
 
 output "admin_client_id" {
-  description = "Cognito app client of the admin console."
+  description = "Cognito app client of admin tools calling the admin API (SRP)."
   value       = module.identity.admin_client_id
+}
+
+output "console_client_id" {
+  description = "Cognito app client of the web console (hosted UI, code + PKCE)."
+  value       = module.identity.console_client_id
+}
+
+output "hosted_ui_url" {
+  description = "The user pool's hosted UI, where the web console sends administrators to sign in."
+  value       = module.identity.hosted_ui_url
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment."
+  value       = module.observability.dashboard_name
 }
 
 output "alarm_topic_arn" {

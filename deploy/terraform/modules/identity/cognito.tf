@@ -106,7 +106,8 @@ resource "aws_cognito_user_pool_client" "mobile" {
   }
 }
 
-# The admin web console (SRP, never a plain password over the wire).
+# Admin tools calling the admin API (SRP, never a plain password over the wire); the web
+# console has its own client below.
 resource "aws_cognito_user_pool_client" "admin" {
   name                          = "${var.name}-admin-console"
   user_pool_id                  = aws_cognito_user_pool.this.id

@@ -14,7 +14,7 @@ output "mobile_client_id" {
 }
 
 output "admin_client_id" {
-  description = "App client of the admin web console."
+  description = "App client of admin tools calling the admin API (SRP)."
   value       = aws_cognito_user_pool_client.admin.id
 }
 
