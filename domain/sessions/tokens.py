@@ -13,8 +13,9 @@ SEALED_VERSION = "v2"
 MIN_KEY_BYTES = 32
 _MAC_LABEL = b"atelier refresh token mac v2"
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_GENERATION = re.compile(r"0|[1-9][0-9]{0,9}")
 _B64_32 = re.compile(r"[A-Za-z0-9_-]{43}")
+_SEALED = re.compile(
+    r"v2\.([A-Za-z0-9_-]{1,64})\.(0|[1-9][0-9]{0,9})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
 
 
 def new_refresh_token() -> str:
@@ -60,7 +61,8 @@ class RefreshTokenSeal:
     def __init__(self, key: bytes) -> None:
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"a refresh token key needs at least {MIN_KEY_BYTES} bytes")
-        self._key = hmac.new(key, _MAC_LABEL, hashlib.sha256).digest()
+        derived = hmac.new(key, _MAC_LABEL, hashlib.sha256).digest()
+        self._mac_state = hmac.new(derived, digestmod=hashlib.sha256)  # copied per token
 
     def seal(self, family_id: str, generation: int, secret: str) -> str:
         if not (_FAMILY.fullmatch(family_id) and _B64_32.fullmatch(secret)
@@ -71,20 +73,19 @@ class RefreshTokenSeal:
 
     def open(self, token: str) -> SealedToken | None:
         """The token's contents if it is a well-formed sealed token with a valid MAC."""
-        parts = token.split(".")
-        if len(parts) != 5 or parts[0] != SEALED_VERSION:
+        match = _SEALED.fullmatch(token)
+        if match is None:
             return None
-        _, family_id, generation, secret, mac = parts
-        if not (_FAMILY.fullmatch(family_id) and _GENERATION.fullmatch(generation)
-                and _B64_32.fullmatch(secret) and _B64_32.fullmatch(mac)):
-            return None
+        family_id, generation, secret, mac = match.groups()
         expected = self._mac(token[: -len(mac) - 1])
         if not hmac.compare_digest(expected.encode(), mac.encode()):
             return None
         return SealedToken(family_id, int(generation), secret)
 
     def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+        state = self._mac_state.copy()
+        state.update(body.encode())
+        return _b64(state.digest())
 
 
 def is_sealed(token: str) -> bool:
