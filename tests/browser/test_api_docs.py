@@ -6,6 +6,9 @@ from playwright.sync_api import Browser
 
 from tests.browser.support import LiveServer, offline_page
 
+# A live server and Chromium on a shared machine: starting them takes a while.
+pytestmark = pytest.mark.timeout(600)
+
 
 @pytest.mark.parametrize(("path", "operation"), [
     ("/v1/api/schema/swagger", "/v1/api/guests"),

@@ -18,6 +18,9 @@ from tests.browser.support import (
     offline_page,
 )
 
+# A live server and Chromium on a shared machine: starting them takes a while.
+pytestmark = pytest.mark.timeout(600)
+
 
 def sign_in(page: Page, server: LiveServer, password: str = ADMIN_PASSWORD) -> None:
     page.goto(f"{server.base_url}/sign-in")
