@@ -1,6 +1,7 @@
 """Prometheus metrics of the mobile API: on their own port, never on the public one, by route
 template and status, with label values that stay few whatever the paths requested."""
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -110,3 +111,25 @@ async def test_refresh_outcomes_are_counted_by_a_fixed_list(
     assert counted == {"rotated": 1, "reused": 1, "revoked": 1, "device_mismatch": 1,
                        "invalid": 5}
     assert set(counted) <= set(REFRESH_OUTCOMES)
+
+
+async def test_a_retry_inside_the_reuse_interval_counts_as_raced_and_a_late_one_as_expired(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port,
+                             refresh_token_ttl_days=2 / 86400) as stack:
+        async def refresh(token: str, device: str) -> int:
+            response = await stack.client.post(f"{API}/sessions/refresh", json={
+                "refresh_token": token, "device_id": device})
+            return response.status_code
+
+        device = device_id()
+        token = (await new_guest(stack.client, device))["tokens"]["refresh_token"]
+        assert await refresh(token, device) == 200  # rotated
+        assert await refresh(token, device) == 200  # the same token again, at once: raced
+        await asyncio.sleep(2.5)                    # the family's two seconds are over
+        assert await refresh(token, device) == 401  # expired
+        samples = await scrape(metrics_port)
+    assert {outcome: value(samples, "atelier_refresh_total", outcome=outcome)
+            for outcome in ("rotated", "raced", "expired")} == {
+        "rotated": 1, "raced": 1, "expired": 1}
