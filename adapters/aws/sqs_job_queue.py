@@ -68,6 +68,16 @@ class SqsJobQueue:
         await self._ignoring_stale(self._client.change_message_visibility(
             QueueUrl=self._dead_url, ReceiptHandle=receipt, VisibilityTimeout=_seconds(seconds)))
 
+    async def depth(self) -> tuple[int, int]:
+        """(messages in the queue, messages in the dead-letter queue), in flight included;
+        SQS's approximate counts."""
+        return await self._count(self._url), await self._count(self._dead_url)
+
+    async def _count(self, url: str) -> int:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        found = await self._client.get_queue_attributes(QueueUrl=url, AttributeNames=names)
+        return sum(int(found.get("Attributes", {}).get(name, 0)) for name in names)
+
     async def _receive(
         self, url: str, max_jobs: int, wait: float, visibility: int
     ) -> list[ReceivedJob]:

@@ -46,13 +46,11 @@ def rate_limits(settings: Settings, limiter: object) -> RateLimits:
     )
 
 
-def queue_depth(settings: Settings, job_queue: providers.Provider[Any]) -> QueueDepth:
-    """Jobs waiting and dead letters of the local queue; SQS is not asked (None: unknown),
-    so the console needs no queue permissions."""
+def queue_depth(job_queue: providers.Provider[Any]) -> QueueDepth:
+    """Jobs in the queue and dead letters (SQS: its approximate counts); the queue is
+    opened when the overview first asks, not at start. None where a queue cannot tell."""
 
     async def depth() -> tuple[int, int] | None:
-        if settings.sqs_queue_url:
-            return None
         queue = job_queue()
         if inspect.isawaitable(queue):
             queue = await queue
@@ -100,7 +98,7 @@ class ConsoleContainer(containers.DeclarativeContainer):
         infrastructure.policy, clock, providers.Callable(admin_token_ttl, settings))
     show_overview = providers.Singleton(
         ShowOverview, uow_factory, infrastructure.key_store,
-        providers.Callable(queue_depth, settings, infrastructure.job_queue.provider), clock)
+        providers.Callable(queue_depth, infrastructure.job_queue.provider), clock)
     search_users = providers.Singleton(SearchUsers, uow_factory)
     show_user = providers.Singleton(ShowUser, uow_factory, clock)
     disable_user = providers.Singleton(

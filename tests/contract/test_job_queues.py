@@ -1,6 +1,7 @@
 """One contract for every JobQueue: memory, the durable SQLite queue, SQS (moto)."""
 
 import asyncio
+import inspect
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -137,6 +138,20 @@ async def test_the_trace_context_travels_with_the_job(queue: JobQueue) -> None:
             break
         seen |= {r.image_id: r.traceparent for r in await queue.receive(10, 1)}
     assert seen == {"traced": TRACEPARENT, "untraced": None}
+
+
+async def test_depth_counts_jobs_waiting_or_in_flight_and_dead_letters(queue: JobQueue) -> None:
+    async def depth() -> tuple[int, int]:
+        found = queue.depth()  # type: ignore[attr-defined]
+        return await found if inspect.isawaitable(found) else found  # type: ignore[no-any-return]
+
+    assert await depth() == (0, 0)
+    for n in range(3):
+        await queue.send(f"img-{n}")
+    taken = await queue.receive(1, 1)
+    await queue.delete(taken[0].receipt)
+    await queue.receive(1, 1)  # in flight: still in the queue
+    assert await depth() == (2, 0)
 
 
 async def test_a_dead_letter_keeps_its_trace_context(queue: JobQueue) -> None:

@@ -77,6 +77,7 @@ async def test_the_overview_counts_users_and_todays_images(stack: ConsoleStack) 
     assert re.search(r"<dt>Guests</dt><dd>3</dd>", page), page
     assert re.search(r"<dt>Members</dt><dd>0</dd>", page)
     assert 'value="1"' in page  # the ready image's bar
+    assert re.search(r"<dt>Jobs waiting</dt><dd>0</dd>", page)  # the local queue, asked
     assert "Connected sockets" in page and "unknown" in page
     assert "state-active" in page  # the signing key timeline
 
