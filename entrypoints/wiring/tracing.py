@@ -10,6 +10,8 @@ installed and every span is OpenTelemetry's no-op.
 import functools
 import logging
 import os
+import random
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from entrypoints.wiring.settings import Settings
 
 if TYPE_CHECKING:  # the SDK loads only in a process that installs tracing
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 log = logging.getLogger("atelier.tracing")
 
@@ -50,15 +53,29 @@ def build_tracer_provider(service: str, environ: Mapping[str, str]) -> "TracerPr
     if not endpoint:
         # Nothing would read a recorded span: ids only (for log lines and the hops), no
         # span objects, attributes or processing. (The sampler variables apply when exporting.)
-        return TracerProvider(resource=Resource.create({SERVICE_NAME: name}), sampler=ALWAYS_OFF)
+        return TracerProvider(resource=Resource.create({SERVICE_NAME: name}),
+                              sampler=ALWAYS_OFF, id_generator=timestamped_trace_ids())
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}),
+                              id_generator=timestamped_trace_ids())
     traces_url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
         endpoint.rstrip("/") + "/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url)))
     return provider
+
+
+def timestamped_trace_ids() -> "IdGenerator":
+    """Trace ids whose first 32 bits are the start time in Unix seconds, as X-Ray indexes
+    them (any other backend sees 128 bits as usual); span ids stay random."""
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    class TimestampedTraceIds(RandomIdGenerator):
+        def generate_trace_id(self) -> int:
+            return (int(time.time()) << 96) | random.getrandbits(96)
+
+    return TimestampedTraceIds()
 
 
 def install_tracing(settings: Settings, service: str) -> "TracerProvider | None":

@@ -6,6 +6,7 @@ lines carry the trace id of the request they belong to."""
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +94,17 @@ def test_the_service_name_is_the_entrypoints_unless_otel_service_name_says() -> 
     provider = build_tracer_provider("atelier-worker", {"OTEL_SERVICE_NAME": "images-eu"})
     assert provider.resource.attributes["service.name"] == "images-eu"
     provider.shutdown()
+
+
+@pytest.mark.parametrize("environ", [{}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}])
+def test_a_new_trace_id_starts_with_its_time_as_x_ray_wants(environ: dict[str, str]) -> None:
+    provider = build_tracer_provider("atelier-worker", environ)
+    before = int(time.time())
+    with provider.get_tracer("test").start_as_current_span("probe") as span:
+        trace_id = span.get_span_context().trace_id
+    provider.shutdown()
+    assert before <= trace_id >> 96 <= int(time.time())
+    assert trace_id & ((1 << 96) - 1)  # the other 96 bits are random
 
 
 def test_tracing_switched_off_installs_nothing() -> None:
