@@ -26,6 +26,8 @@ HEALTH_PATH = f"{ADMIN_PREFIX}/healthz"
 @get("/healthz", tags=["system"], summary="Alive (open to the load balancer)",
      opt={"skip_rate_limit": True})
 async def healthz() -> dict[str, str]:
+    """The admin API's process is alive (for the load balancer, which reaches it from outside
+    the allow-list); checks nothing else."""
     return {"status": "ok"}
 
 
@@ -38,10 +40,18 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
                    before_request=RateLimitHook(resolved.getter("rate_limits")))]
 
 
+DESCRIPTION = """The operators' API: users and their devices, images (moderation), signing
+keys, broadcasts on the realtime socket, and the audit log of every admin action. Reachable
+only from the allow-listed addresses; every operation needs an admin token
+(`POST /v1/api/admin/sessions` locally, Cognito's `admins` group in AWS). Every error
+answers `{"error": {"code", "message"}}`; each operation lists the codes it may carry."""
+
+
 def create_litestar(container: AdminContainer, *, shares_infrastructure: bool = False) -> Litestar:
     return create_api(
         container, routes,
-        api_docs("Atelier admin API", ADMIN_PREFIX, bearer_on_every_route=True),
+        api_docs("Atelier admin API", ADMIN_PREFIX, description=DESCRIPTION,
+                 bearer_on_every_route=True),
         background=("revocations",),  # keys revoked elsewhere stop verifying admin tokens
         shares_infrastructure=shares_infrastructure, entrypoint="admin_api")
 

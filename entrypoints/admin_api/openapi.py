@@ -1,6 +1,7 @@
 from litestar.openapi import ResponseSpec
 
 from entrypoints.admin_api.schemas import ErrorBody
+from entrypoints.http_edge.error_codes import documented
 
 DESCRIPTIONS = {
     400: "Malformed request", 401: "Missing, invalid or expired admin token",
@@ -12,4 +13,5 @@ DESCRIPTIONS = {
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """The documented error answers of a route, all `{"error": {"code", "message"}}`."""
     wanted = {400, 403, 422, 429, *statuses}
-    return {s: ResponseSpec(ErrorBody, description=DESCRIPTIONS[s]) for s in sorted(wanted)}
+    return {s: ResponseSpec(ErrorBody, description=text, examples=examples)
+            for s in sorted(wanted) for text, examples in [documented(s, DESCRIPTIONS[s])]}

@@ -28,11 +28,16 @@ class Background(Protocol):
     def running(self) -> contextlib.AbstractAsyncContextManager[None]: ...
 
 
-def api_docs(title: str, prefix: str, *, bearer_on_every_route: bool = False) -> OpenAPIConfig:
-    """The OpenAPI document at `<prefix>/schema` (JSON and Swagger UI, served offline)."""
+def api_docs(
+    title: str, prefix: str, *, description: str, bearer_on_every_route: bool = False
+) -> OpenAPIConfig:
+    """The OpenAPI document at `<prefix>/schema` (JSON and Swagger UI, served offline); each
+    operation is described by its handler's docstring."""
     return OpenAPIConfig(
         title=title,
         version="1.0.0",
+        description=description,
+        use_handler_docstrings=True,
         path=f"{prefix}/schema",
         openapi_router=docs_router(f"{prefix}/schema"),
         render_plugins=[JsonRenderPlugin(), OfflineSwagger(f"{prefix}/schema")],

@@ -42,9 +42,23 @@ def routes(resolved: ResolvedProviders) -> Sequence[ControllerRouterHandler]:
     return [api, jwks, healthz, readyz]
 
 
+DESCRIPTION = """The API the phone app talks to: guest and member accounts, sessions
+(access tokens of an hour, refresh tokens that rotate on every use), image generation and
+downloads, device transfer, account deletion and data export.
+
+Every error answers `{"error": {"code", "message"}}`; each operation lists the codes its
+error responses may carry. Send `Authorization: Bearer <access token>` where an operation
+asks for it.
+
+**Realtime.** Images are announced on a WebSocket, not here: ask
+`POST /v1/api/realtime/token` for a connection token, then open `/v1/realtime?token=...`
+(the `url` in the answer). The socket's messages and close codes are documented apart
+(docs/realtime.md, docs/asyncapi.yaml)."""
+
+
 def create_app(container: MobileContainer, *, shares_infrastructure: bool = False) -> Litestar:
     return create_api(
-        container, routes, api_docs("Atelier mobile API", API_PREFIX),
+        container, routes, api_docs("Atelier mobile API", API_PREFIX, description=DESCRIPTION),
         # image.requested -> the job queue; sessions ended and keys revoked elsewhere;
         # a deleted account's objects and login
         background=("outbox_relay", "revocations", "cleanup_relay"),

@@ -19,6 +19,8 @@ async def audit_log(
     cursor: Annotated[str | None, QueryParameter(max_length=100)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> AuditPageView:
+    """Every admin action (who, what, on which user or image, when), newest first, a page at a time;
+    follow `next` for older entries."""
     page = await list_audit_log(limit, seq_cursor(cursor), action or None, target_id or None)
     return AuditPageView([AuditEntryView.of(e) for e in page.entries],
                          encode_cursor(page.next) if page.next is not None else None)

@@ -33,6 +33,8 @@ class ImagesController(Controller):
         user_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> AdminImagePageView:
+        """Images of every user, hidden and deleted ones included, filtered by status and/or owner,
+        newest first; follow `next` for older ones."""
         page = await search_images(
             ImageStatus(status) if status else None, user_id or None, limit,
             user_cursor(cursor))
@@ -44,6 +46,8 @@ class ImagesController(Controller):
     async def hide(
         self, image_id: FromPath[str], hide_image: Injected[HideImage], admin: Admin
     ) -> AdminImageView:
+        """Moderation: the image stays stored but neither its owner nor anyone else is shown it.
+        Recorded in the audit log."""
         return AdminImageView.of(await hide_image(admin, image_id))
 
     @delete("/{image_id:str}", status_code=HTTP_200_OK, responses=errors(401, 404),
@@ -51,4 +55,6 @@ class ImagesController(Controller):
     async def remove(
         self, image_id: FromPath[str], delete_image: Injected[DeleteImageAsAdmin], admin: Admin
     ) -> AdminImageView:
+        """Moderation: deletes the image and its stored picture; the owner's phone receives
+        `image.deleted` on the realtime socket. Recorded in the audit log."""
         return AdminImageView.of(await delete_image(admin, image_id))

@@ -16,6 +16,8 @@ class KeysController(Controller):
 
     @get("/", responses=errors(401), summary="Signing keys with their states (public halves)")
     async def list_keys(self, list_keys: Injected[ListKeys], admin: Admin) -> KeysView:
+        """Every signing key with its state (`next`, `active`, `retiring`, `retired`, `revoked`) and
+        public half; private halves never leave the key store."""
         return KeysView([KeyView.of(k) for k in await list_keys()])
 
     @post("/rotate", status_code=HTTP_200_OK, responses=errors(401),
@@ -23,6 +25,8 @@ class KeysController(Controller):
     async def rotate(
         self, rotate_keys_now: Injected[RotateKeysNow], admin: Admin
     ) -> KeyMovesView:
+        """Moves the key states on as far as the timing allows (what the hourly schedule does);
+        nothing happens when it is not time yet."""
         return KeyMovesView(await rotate_keys_now(admin))
 
     @post("/{kid:str}/revoke", status_code=HTTP_200_OK, responses=errors(401, 404, 409),
@@ -30,4 +34,6 @@ class KeysController(Controller):
     async def revoke(
         self, kid: FromPath[str], revoke_signing_key: Injected[RevokeSigningKey], admin: Admin
     ) -> KeyMovesView:
+        """Emergency: the key stops signing and verifying on every node at once, its sockets close
+        with 1008 `key revoked`, and the staged key takes over so users stay signed in."""
         return KeyMovesView(await revoke_signing_key(admin, kid))

@@ -15,5 +15,7 @@ from entrypoints.wiring.di import Injected
 async def broadcast(
     data: JSONBody[BroadcastRequest], publish_broadcast: Injected[Broadcast], admin: Admin
 ) -> BroadcastView:
+    """Publishes `{channel, data}` on the realtime bus: `broadcast` reaches every connected phone,
+    `user:{id}` one user's. Delivery is at most once; phones that are not connected miss it."""
     await publish_broadcast(admin, data.channel, data.data)
     return BroadcastView(data.channel, True)

@@ -17,6 +17,8 @@ async def login(
     data: JSONBody[LoginRequest], login: Injected[LocalAdminLogin], settings: Injected[Settings],
     source_ip: Injected[str],
 ) -> AdminSessionView:
+    """Local admin log-in for the embedded default (`atelier admin create`): answers a short-lived
+    admin token. In AWS admins sign in through Cognito instead. Locked after repeated failures."""
     if settings.admin_auth != "local":
         raise LocalLoginDisabled()
     session = await login(data.email, data.password, source_ip)

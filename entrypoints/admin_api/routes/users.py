@@ -41,6 +41,8 @@ class UsersController(Controller):
         status: FromQuery[Literal["active", "disabled"] | None] = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> UserPageView:
+        """Users by e-mail prefix, id or provider subject, kind and status, newest first; follow
+        `next` for older ones."""
         query = UserQuery(email=email or None, user_id=user_id or None,
                           kind=UserKind(kind) if kind else None,
                           status=UserStatus(status) if status else None)
@@ -53,6 +55,7 @@ class UsersController(Controller):
     async def show(
         self, user_id: FromPath[str], show_user: Injected[ShowUser], admin: Admin
     ) -> UserDetailView:
+        """One user with their devices, how many images they have and their live sessions."""
         return UserDetailView.of(await show_user(user_id))
 
     @post("/{user_id:str}/disable", status_code=HTTP_200_OK, responses=errors(401, 404),
@@ -60,6 +63,8 @@ class UsersController(Controller):
     async def disable(
         self, user_id: FromPath[str], disable_user: Injected[SetUserStatus], admin: Admin
     ) -> UserView:
+        """Disables the account: every session ends at once on every node, its sockets close, and
+        log-in is refused until it is enabled again."""
         return UserView.of(await disable_user(admin, user_id))
 
     @post("/{user_id:str}/enable", status_code=HTTP_200_OK, responses=errors(401, 404),
@@ -67,6 +72,8 @@ class UsersController(Controller):
     async def enable(
         self, user_id: FromPath[str], enable_user: Injected[SetUserStatus], admin: Admin
     ) -> UserView:
+        """Enables a disabled account; the user signs in again (sessions ended by the disable stay
+        ended)."""
         return UserView.of(await enable_user(admin, user_id))
 
     @get("/{user_id:str}/devices", responses=errors(401, 404),
@@ -74,6 +81,7 @@ class UsersController(Controller):
     async def devices(
         self, user_id: FromPath[str], list_devices: Injected[ListUserDevices], admin: Admin
     ) -> DevicesView:
+        """Every device the user signed in from, revoked ones too, with when each was last seen."""
         return DevicesView([DeviceView.of(d) for d in await list_devices(user_id)])
 
     @delete("/{user_id:str}/devices/{device_id:str}", status_code=HTTP_200_OK,
@@ -82,4 +90,6 @@ class UsersController(Controller):
         self, user_id: FromPath[str], device_id: FromPath[str],
         revoke_device: Injected[RevokeUserDevice], admin: Admin,
     ) -> DeviceView:
+        """Signs the device out: its sessions end, its tokens answer 401 within seconds on every
+        node and its sockets close with 1008. The way to answer a stolen phone or refresh token."""
         return DeviceView.of(await revoke_device(admin, user_id, device_id))

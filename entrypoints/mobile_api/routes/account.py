@@ -40,6 +40,8 @@ class PasswordResetController(Controller):
         self, data: JSONBody[PasswordResetRequest],
         request_password_reset: Injected[RequestPasswordReset],
     ) -> PasswordResetAccepted:
+        """Mails a password reset code to the address if it belongs to a member. The answer is the
+        same for any address, so it tells nobody who is registered."""
         await request_password_reset(data.email)
         return PasswordResetAccepted()
 
@@ -50,6 +52,8 @@ class PasswordResetController(Controller):
         self, data: JSONBody[PasswordResetConfirm],
         confirm_password_reset: Injected[ConfirmPasswordReset], source_ip: Injected[str],
     ) -> PasswordSetView:
+        """Sets a new password with the mailed code (the one password policy: 12 to 256 characters,
+        not a common one); every session of the account ends."""
         await confirm_password_reset(data.email, data.code, data.password, source_ip)
         return PasswordSetView()
 
@@ -67,6 +71,8 @@ class AccountController(Controller):
         self, data: JSONBody[PasswordChange], change_password: Injected[ChangePassword],
         principal: CurrentUser, source_ip: Injected[str],
     ) -> None:
+        """Changes the password, given the current one; every other session of the user ends, the
+        one that asked stays signed in."""
         await change_password(principal, data.current_password, data.password, source_ip)
 
     @post("/email", status_code=HTTP_202_ACCEPTED, opt={"limit": "account"},
@@ -76,6 +82,8 @@ class AccountController(Controller):
         self, data: JSONBody[EmailChange], request_email_change: Injected[RequestEmailChange],
         principal: CurrentUser, source_ip: Injected[str],
     ) -> EmailChangeAccepted:
+        """Mails a confirmation code to the new address, given the current password; nothing changes
+        until the code is confirmed."""
         await request_email_change(principal, data.email, data.password, source_ip)
         return EmailChangeAccepted()
 
@@ -86,4 +94,6 @@ class AccountController(Controller):
         self, data: JSONBody[EmailChangeConfirm],
         confirm_email_change: Injected[ConfirmEmailChange], principal: CurrentUser,
     ) -> UserView:
+        """Moves the account to the new address with the mailed code; the old address is told of the
+        change."""
         return UserView.of(await confirm_email_change(principal, data.code))

@@ -26,6 +26,8 @@ class AccountDeletionController(Controller):
         self, delete_account: Injected[DeleteAccount], principal: CurrentUser,
         source_ip: Injected[str], data: JSONBody[DeleteAccountRequest | None] = None,
     ) -> DeletionView:
+        """Deletes the account with its images, devices and sessions; members confirm with their
+        password, a guest's bearer token is enough. Its sockets close with 1008."""
         await delete_account(principal, data.password if data else None, source_ip,
                              data.apple_authorization_code if data else None)
         return DeletionView()

@@ -96,6 +96,8 @@ class DeletionPageController(Controller):
     @get("/", media_type=MediaType.HTML, responses=html_errors(429),
          summary="The public account-deletion page")
     async def ask(self, request: Request[Any, Any, Any]) -> Response[str]:
+        """The public account-deletion page (HTML) the stores ask for: a person without the app asks
+        for a deletion code by e-mail."""
         return _page(request, ASK.substitute(
             what_goes=WHAT_GOES, message="", action=_url(request), csrf="{csrf}"))
 
@@ -105,6 +107,8 @@ class DeletionPageController(Controller):
         self, request: Request[Any, Any, Any], request_deletion_code: Injected[RequestDeletionCode],
         source_ip: Injected[str],
     ) -> Response[str]:
+        """Mails a deletion code to the address if it belongs to a member; the answer is the same
+        for any address."""
         form = await _checked_form(request)
         if isinstance(form, Response):
             return form
@@ -123,6 +127,8 @@ class DeletionPageController(Controller):
         self, request: Request[Any, Any, Any],
         confirm_deletion_by_code: Injected[ConfirmDeletionByCode],
     ) -> Response[str]:
+        """Deletes the account whose address received the code, with its images, devices and
+        sessions."""
         form = await _checked_form(request)
         if isinstance(form, Response):
             return form

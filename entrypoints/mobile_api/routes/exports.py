@@ -26,6 +26,8 @@ class ExportsController(Controller):
     async def request_export(
         self, request_export: Injected[RequestExport], principal: CurrentUser,
     ) -> ExportAccepted:
+        """Asks for a zip of the member's data (profile, devices, images with their prompts, the
+        pictures); built in the background and announced by e-mail. One at a time."""
         export = await request_export(principal.user.id)
         return ExportAccepted(export.id)
 
@@ -38,4 +40,6 @@ class ExportsController(Controller):
         self, export_id: FromPath[str], get_export: Injected[GetExport],
         principal: CurrentUser,
     ) -> ExportView:
+        """An export's status (`queued`, `building`, `ready`, `failed`), and a short-lived download
+        `url` once it is ready."""
         return ExportView.of(await get_export(principal.user.id, export_id))

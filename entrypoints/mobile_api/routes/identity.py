@@ -56,6 +56,8 @@ class AccountsController(Controller):
     async def create_guest(
         self, data: JSONBody[GuestRequest], create_guest: Injected[CreateGuest]
     ) -> SessionView:
+        """Creates a guest account bound to this device and answers its first tokens; no e-mail or
+        password needed. A guest upgrades in place with `POST /v1/api/accounts`."""
         return SessionView.of(await create_guest(data.device_id, data.platform))
 
     @post("/accounts", status_code=HTTP_201_CREATED, opt={"limit": "sessions"},
@@ -65,6 +67,9 @@ class AccountsController(Controller):
     async def register(
         self, data: JSONBody[RegisterRequest], register: Injected[Register], principal: MaybeUser
     ) -> SessionView:
+        """Registers a member with e-mail and password (12 to 256 characters, not a common one) and
+        mails a confirmation code; with a guest's bearer token the guest is upgraded in place and
+        keeps its images."""
         result = await register(
             data.email, data.password, data.device_id, data.platform, principal)
         return SessionView.of(result)
@@ -74,6 +79,7 @@ class AccountsController(Controller):
     async def confirm(
         self, data: JSONBody[ConfirmRequest], confirm_email: Injected[ConfirmEmail]
     ) -> ConfirmedView:
+        """Confirms the e-mail address with the mailed code; a member logs in once confirmed."""
         user = await confirm_email(data.email, data.code)
         return ConfirmedView(email=user.email if user and user.email else data.email,
                              email_confirmed=True)
@@ -85,6 +91,7 @@ class AccountsController(Controller):
         self, data: JSONBody[ResendCodeRequest],
         resend_confirmation_code: Injected[ResendConfirmationCode],
     ) -> ResendCodeView:
+        """Mails a new confirmation code; the answer is the same for any address."""
         await resend_confirmation_code(data.email)
         return ResendCodeView()
 
@@ -95,6 +102,8 @@ class AccountsController(Controller):
         self, data: JSONBody[CredentialsRequest], merge_guest: Injected[MergeGuest],
         principal: CurrentUser, source_ip: Injected[str],
     ) -> SessionView:
+        """Moves the guest's images to an existing member (the guest's bearer token and the member's
+        credentials) and ends the guest."""
         return SessionView.of(
             await merge_guest(principal, data.email, data.password, source_ip))
 
@@ -108,6 +117,9 @@ class SessionsController(Controller):
     async def login(
         self, data: JSONBody[LoginRequest], login: Injected[Login], source_ip: Injected[str]
     ) -> SessionView:
+        """Logs a member in with e-mail and password and binds the session to this device; answers
+        an access token (1 h) and a refresh token. Repeated failures lock the account for a while
+        (429 `account_locked`)."""
         result = await login(
             data.email, data.password, data.device_id, data.platform, source_ip)
         return SessionView.of(result)
@@ -117,11 +129,15 @@ class SessionsController(Controller):
     async def refresh(
         self, data: JSONBody[RefreshRequest], refresh_session: Injected[RefreshSession]
     ) -> SessionView:
+        """New tokens for a refresh token and the device it is bound to; the refresh token rotates
+        on every use. A rotated token presented again ends its whole session (401
+        `refresh_token_reused`)."""
         return SessionView.of(await refresh_session(data.refresh_token, data.device_id))
 
     @delete("/current", status_code=HTTP_204_NO_CONTENT, dependencies=AUTHED,
             responses=errors(401, 429), security=BEARER, summary="Log out this device")
     async def logout(self, logout: Injected[Logout], principal: CurrentUser) -> None:
+        """Logs this device out: its session ends and its sockets close."""
         await logout(principal)
 
 
@@ -133,6 +149,7 @@ class MeController(Controller):
 
     @get("/", responses=errors(401, 403, 429), summary="The signed-in user")
     async def me(self, principal: CurrentUser) -> UserView:
+        """The signed-in user: kind (guest or member), e-mail, display name and preferences."""
         return UserView.of(principal.user)
 
     @patch("/", responses=errors(401, 403, 422, 429), summary="Update profile and preferences")
@@ -140,6 +157,8 @@ class MeController(Controller):
         self, data: JSONBody[ProfilePatch], update_profile: Injected[UpdateProfile],
         principal: CurrentUser,
     ) -> UserView:
+        """Updates the display name and preferences (e-mail on image ready); fields left out stay as
+        they are."""
         user = await update_profile(principal, data.display_name, data.notify_by_email)
         return UserView.of(user)
 
@@ -147,6 +166,7 @@ class MeController(Controller):
     async def devices(
         self, list_devices: Injected[ListDevices], principal: CurrentUser
     ) -> DevicesView:
+        """The devices signed in to this account, with when each was last seen."""
         found = await list_devices(principal.user.id)
         return DevicesView([DeviceView.of(d) for d in found])
 
@@ -156,4 +176,5 @@ class MeController(Controller):
         self, device_id: FromPath[str], revoke_device: Injected[RevokeDevice],
         principal: CurrentUser,
     ) -> None:
+        """Signs another device out: its sessions end and its sockets close with 1008."""
         await revoke_device(principal.user.id, device_id)

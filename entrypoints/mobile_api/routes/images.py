@@ -44,6 +44,10 @@ class ImagesController(Controller):
         self, data: JSONBody[ImageRequestBody], request_image: Injected[RequestImage],
         principal: CurrentUser, idempotency_key: IdempotencyKey = None,
     ) -> ImageAccepted:
+        """Queues an image for the prompt; answers 202 with the job at once. Its `image.ready`
+        arrives on the realtime socket (or poll `GET /v1/api/images/{id}`). An `Idempotency-Key`
+        header makes a retry safe; 429 `daily_quota_exceeded` with Retry-After once the day's
+        quota is used."""
         job = await request_image(
             principal.user, data.prompt, data.size, data.quality, idempotency_key,
             current_traceparent())
@@ -57,6 +61,8 @@ class ImagesController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=100)] = None,
     ) -> ImagePageView:
+        """The caller's images, newest first, a page at a time (follow `next`); what a phone reads
+        after every reconnect to catch up."""
         page = await list_images(principal.user.id, cursor, limit)
         base = base_url(request)
         return ImagePageView([ImageView.of(item, base) for item in page.items], page.next_cursor)
@@ -67,6 +73,8 @@ class ImagesController(Controller):
         self, image_id: FromPath[str], get_image: Injected[GetImage], principal: CurrentUser,
         request: Request[Any, Any, Any],
     ) -> ImageView:
+        """One image: its status (`queued`, `generating`, `ready`, `failed` with a reason) and, once
+        ready, a download `url` valid a few minutes."""
         details = await get_image(principal.user.id, image_id)
         return ImageView.of(details, base_url(request))
 
@@ -76,6 +84,7 @@ class ImagesController(Controller):
         self, image_id: FromPath[str], delete_image: Injected[DeleteImage],
         principal: CurrentUser,
     ) -> None:
+        """Deletes the image and its stored picture; it still counts toward the day's quota."""
         await delete_image(principal.user.id, image_id)
 
 
@@ -87,6 +96,8 @@ async def signed_file(
     expires: Annotated[int, QueryParameter()],
     sig: Annotated[str, QueryParameter(max_length=128)],
 ) -> Response[bytes]:
+    """A stored picture behind an expiring signed link (the embedded default; in AWS links point at
+    S3). The link in `url` fields is all a phone needs."""
     if signed_files is None:
         raise ImageNotFound()
     data = await signed_files.read_signed(key.lstrip("/"), expires, sig)

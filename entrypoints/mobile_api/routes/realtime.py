@@ -20,6 +20,8 @@ async def realtime_token(
     tokens: Injected[TokenFactory], settings: Injected[Settings], principal: CurrentUser,
     request: Request[Any, Any, Any],
 ) -> RealtimeTokenView:
+    """A 60-second connection token for the realtime WebSocket, and the `url` to open with it
+    (`/v1/realtime?token=...`). Ask for a new one for every connection attempt."""
     channels = [f"user:{principal.user.id}", "broadcast"]
     token = tokens.connection_token(
         principal.user.id, principal.device_id, channels, utcnow())

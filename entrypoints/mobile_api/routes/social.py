@@ -50,6 +50,8 @@ class ProviderSessionsController(Controller):
         self, data: JSONBody[ProviderSignInRequest],
         sign_in_with_provider: Injected[SignInWithProvider], principal: MaybeUser,
     ) -> SessionView:
+        """Signs in with an Apple ID token (creating the member on first use) and binds this device;
+        answers tokens as log-in does."""
         return SessionView.of(await sign_in_with_provider(
             Provider.APPLE, data.id_token, data.nonce, data.device_id, data.platform,
             principal))
@@ -61,6 +63,8 @@ class ProviderSessionsController(Controller):
         self, data: JSONBody[ProviderSignInRequest],
         sign_in_with_provider: Injected[SignInWithProvider], principal: MaybeUser,
     ) -> SessionView:
+        """Signs in with a Google ID token (creating the member on first use) and binds this device;
+        answers tokens as log-in does."""
         return SessionView.of(await sign_in_with_provider(
             Provider.GOOGLE, data.id_token, data.nonce, data.device_id, data.platform,
             principal))
@@ -76,6 +80,7 @@ class IdentitiesController(Controller):
     async def list_identities(
         self, list_identities: Injected[ListIdentities], principal: CurrentUser
     ) -> IdentitiesView:
+        """The Apple and Google sign-ins linked to this account."""
         return IdentitiesView([IdentityView.of(i) for i in await list_identities(principal)])
 
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
@@ -90,6 +95,7 @@ class IdentitiesController(Controller):
         self, data: JSONBody[LinkIdentityRequest], link_identity: Injected[LinkIdentity],
         principal: CurrentUser,
     ) -> IdentityView:
+        """Links an Apple or Google sign-in to this account, given one of its ID tokens."""
         return IdentityView.of(await link_identity(
             principal, Provider(data.provider), data.id_token, data.nonce))
 
@@ -102,6 +108,7 @@ class IdentitiesController(Controller):
         self, provider: FromPath[str], unlink_identity: Injected[UnlinkIdentity],
         principal: CurrentUser,
     ) -> None:
+        """Unlinks Apple or Google; refused when it is the account's last way to sign in."""
         if provider not in Provider.__members__.values():
             raise NotFound(f"no provider {provider[:32]!r}")
         await unlink_identity(principal, Provider(provider))

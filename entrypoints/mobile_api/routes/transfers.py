@@ -21,6 +21,8 @@ class TransferCodesController(Controller):
     async def issue(
         self, issue_transfer_code: Injected[IssueTransferCode], principal: CurrentUser
     ) -> TransferCodeView:
+        """A one-time code (short-lived) to move this account to a new phone; one open code per
+        account."""
         issued = await issue_transfer_code(principal)
         return TransferCodeView(issued.code, issued.expires_at)
 
@@ -31,5 +33,7 @@ class TransferCodesController(Controller):
         self, data: JSONBody[RedeemRequest],
         redeem_transfer_code: Injected[RedeemTransferCode],
     ) -> SessionView:
+        """Moves the account to this phone with a transfer code and answers its tokens; the
+        account's other devices are signed out."""
         result = await redeem_transfer_code(data.code, data.device_id, data.platform)
         return SessionView.of(result)
