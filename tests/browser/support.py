@@ -65,10 +65,11 @@ def server_environment(base_url: str, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_dev_server(workdir: Path, **settings: str) -> Iterator[LiveServer]:
+def live_dev_server(workdir: Path, port: int | None = None,
+                    **settings: str) -> Iterator[LiveServer]:
     """`atelier dev` with its own data directory (SQLite, files, mailbox) under `workdir`;
     `settings` become ATELIER_* variables."""
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = server_environment(base_url, **settings)
     data_dir, log = workdir / "data", workdir / "dev.log"
