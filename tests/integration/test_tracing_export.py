@@ -1,17 +1,17 @@
 """Where spans go: nowhere unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set, then over OTLP/HTTP
 to that collector (here a small HTTP server on loopback that records what it is sent).
-`atelier dev` as an operator runs it: its spans arrive, named for the service, and its log
-lines carry the trace id of the request they belong to."""
+`atelier dev` as an operator runs it: its spans arrive, named for the service (every hop of
+an image request), and its log lines carry the trace id of the request they belong to."""
 
 import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -22,6 +22,9 @@ from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.tracing import build_tracer_provider, install_tracing
 from tests.integration.test_cli_newcomer import atelier_dev, free_port
 from tests.support.cli import clean_environment
+from tests.support.phone import API, bearer, device_id
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -70,6 +73,14 @@ def collector() -> Iterator[Collector]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def eventually(check: Callable[[], T], within: float = 20.0) -> T:
+    deadline = time.monotonic() + within
+    while not (found := check()):
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
+    return found
 
 
 def processors(provider: TracerProvider) -> tuple[Any, ...]:
@@ -123,7 +134,7 @@ def test_with_an_endpoint_spans_arrive_at_the_collector(collector: Collector) ->
     assert collector.spans() == [("atelier-mobile-api", "probe", trace_id)]
 
 
-def test_atelier_dev_exports_the_request_span_and_logs_its_trace_id(
+def test_atelier_dev_exports_an_image_requests_trace_and_logs_trace_ids(
     collector: Collector, tmp_path: Path,
 ) -> None:
     env = {**clean_environment(tmp_path / "data"), "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
@@ -135,11 +146,18 @@ def test_atelier_dev_exports_the_request_span_and_logs_its_trace_id(
         answered = httpx.get(f"{base}/healthz",
                              headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
         assert answered.status_code == 200
-        deadline = 100
-        while ("atelier-dev", "GET /healthz", trace_id) not in collector.spans() and deadline:
-            threading.Event().wait(0.1)
-            deadline -= 1
-    assert ("atelier-dev", "GET /healthz", trace_id) in collector.spans()
+        guest = httpx.post(f"{base}{API}/guests",
+                           json={"device_id": device_id(), "platform": "ios"}).json()
+        accepted = httpx.post(f"{base}{API}/images", json={"prompt": "a red fox"},
+                              headers=bearer(guest["tokens"]))
+        assert accepted.status_code == 202, accepted.text
+        image_trace = eventually(lambda: [t for _, name, t in collector.spans()
+                                          if name == "POST /v1/api/images"])[0]
+        hops = {"POST /v1/api/images", "publish image.requested", "image.process",
+                "image.generate", "image.upload", "publish image.ready", "realtime.deliver"}
+        eventually(lambda: hops <= {name for service, name, t in collector.spans()
+                                    if t == image_trace and service == "atelier-dev"})
+        eventually(lambda: ("atelier-dev", "GET /healthz", trace_id) in collector.spans())
     lines = [json.loads(line) for line in (tmp_path / "dev.log").read_text().splitlines()
              if line.startswith("{")]
     [access] = [line for line in lines if line.get("logger") == "atelier.access"
