@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.admin_api.network import AllowList, AllowListGate
 from entrypoints.console.container import ConsoleContainer
+from entrypoints.console.errors import DENIED_PAGE, EXCEPTION_HANDLERS
 from entrypoints.console.routes.auth import (
     hosted_ui_callback,
     hosted_ui_login,
@@ -39,8 +40,6 @@ from entrypoints.console.routes.pages import (
 )
 from entrypoints.console.routes.users import UsersPages
 from entrypoints.console.web import (
-    DENIED_PAGE,
-    EXCEPTION_HANDLERS,
     LOOPBACK_HTTP,
     SecurityHeaders,
     provide_console,
