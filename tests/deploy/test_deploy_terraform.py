@@ -614,13 +614,21 @@ def test_ecs_services_are_private_health_checked_and_autoscaled(terraform: Terra
 
 
 def test_secrets_are_passed_by_reference(terraform: Terraform) -> None:
-    tasks = _compute_locals(terraform)["tasks"]
-    for name, task in tasks.items():
-        for env_name, value in task["secrets"].items():
-            assert env_name.isupper()
-            assert value.startswith("${var.") and value.endswith("_secret_arn}"), name
-    assert set(tasks["worker"]["secrets"]) == {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}
-    assert "OPENAI_API_KEY" not in tasks["mobile-api"]["secrets"]
+    from workloads import containers, estate
+
+    for env in ENVIRONMENTS:
+        tasks = containers(estate(env))
+        for family, container in tasks.items():
+            for env_name, value in container.secrets.items():
+                assert env_name.isupper(), (family, env_name)
+                assert str(value).startswith("<aws_secretsmanager_secret."), (family, value)
+        assert set(tasks["worker"].secrets) == {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}
+        assert "OPENAI_API_KEY" not in tasks["mobile-api"].secrets
+        # Wherever the key ring is in Secrets Manager, one refresh-token key for all nodes.
+        for family, container in tasks.items():
+            if container.environment.get("ATELIER_KEYSTORE") == "secretsmanager":
+                assert container.secrets["ATELIER_REFRESH_TOKEN_SECRET"] == (
+                    '<aws_secretsmanager_secret.connection["refresh-token-secret"].arn>'), family
     # No secret value in plain environment variables.
     base = _compute_locals(terraform)["common_environment"]
     assert not {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"} & set(base)

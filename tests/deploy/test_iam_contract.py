@@ -10,11 +10,14 @@ for an image (relayed to SQS) and reads it; the worker receives, generates (a fa
 uploads, mails and deletes, and parks a dead letter; the admin API signs an admin in with
 a pool token and lists, disables, enables, rotates keys and deletes an image; the gateway
 serves; the scheduled key rotation runs, and the guest purge removes an idle guest and its
-picture; the Lambda triggers run in-process. Each recorded call becomes IAM authorizations
-(tests/deploy/iam.py: the action, the resource ARN, the condition keys, the KMS use the
-service makes for it) judged against that role's policy statements, rendered from the
-Terraform with the moto ARNs. A call nothing grants fails the test with the role and the
-call.
+picture; the web console signs a local admin in (the pool's hosted UI is what only AWS
+serves; the console's AWS calls are the same either way) and shows the overview (queue
+depths), the image grid (presigned thumbnails), disables and enables the member, rotates
+the keys and deletes a picture; the Lambda triggers run in-process. Each recorded call
+becomes IAM authorizations (tests/deploy/iam.py: the action, the resource ARN, the
+condition keys, the KMS use the service makes for it) judged against that role's policy
+statements, rendered from the Terraform with the moto ARNs. A call nothing grants fails
+the test with the role and the call.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -59,10 +65,11 @@ from tests.support.processes import AtelierProcess, atelier
 from tests.support.server import serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.moto, pytest.mark.redis,
-              pytest.mark.timeout(400)]  # seven processes start; minutes on a loaded host
+              pytest.mark.timeout(900)]  # eight processes start; minutes on a loaded host
 
 ENV = "prod"
 ADMIN = "/v1/api/admin"
+ATELIER_COMMAND = [str(Path(sys.executable).parent / "atelier")]
 ALLOWED_CLIENT = "203.0.113.7"  # in prod's admin allow-list, as CloudFront -> ALB forward it
 PASSWORD = "Correct horse battery 42"  # the pool's policy: 12+, upper, lower, digit
 
@@ -111,7 +118,7 @@ class Deployment:
         return process
 
     async def listening(self, family: str) -> None:
-        await wait_listening(self.processes[family], self.ports[family], timeout=90)
+        await wait_listening(self.processes[family], self.ports[family], timeout=240)
 
     async def queue_counts(self, name: str) -> tuple[int, int]:
         async with self.aws.client("sqs") as sqs:
@@ -247,6 +254,76 @@ async def admin_flows(d: Deployment, member: dict[str, Any]) -> None:
             assert answer.status_code == 200, f"{method} {path}: {answer.text}"
 
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class ConsoleBrowser:
+    """A browser on the console from an allowed address, through CloudFront and the ALB
+    (two forwarded hops). Its cookies are Secure, so they are carried by hand over the
+    test's plain HTTP."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client, self.cookies = client, {}
+
+    def _keep(self, response: httpx.Response) -> httpx.Response:
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items() if v),
+                "X-Forwarded-For": f"{ALLOWED_CLIENT}, 130.176.0.1"}
+
+    async def get(self, path: str) -> httpx.Response:
+        answer = self._keep(await self.client.get(path, headers=self._headers()))
+        assert answer.status_code == 200, f"GET {path}: {answer.status_code} {answer.text[:300]}"
+        return answer
+
+    async def submit(self, page: str, action: str, **fields: str) -> httpx.Response:
+        """Posts the form of `page` (its CSRF token) to `action`, as a browser would."""
+        token = CSRF.search((await self.get(page)).text)
+        assert token, f"no form on {page}"
+        answer = self._keep(await self.client.post(
+            action, data={"csrf_token": token[1], **fields}, headers=self._headers()))
+        assert answer.status_code in (200, 303), (
+            f"POST {action}: {answer.status_code} {answer.text[:300]}")
+        return answer
+
+
+async def console_flows(d: Deployment, engine: Any, member: dict[str, Any]) -> None:
+    email = "console-admin@example.com"
+    environment = await d.environment("console", ATELIER_ADMIN_AUTH="local")
+    created = await asyncio.to_thread(
+        subprocess.run, [*ATELIER_COMMAND, "admin", "create", email, "--password-stdin"],
+        input=PASSWORD, env=environment, capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stdout + created.stderr
+    key = f"images/{member['user_id']}/console.png"
+    async with d.aws.client("s3") as s3:  # a picture for the console to show and delete
+        await s3.put_object(Bucket=d.known["aws_s3_bucket.images.id"], Key=key, Body=b"png")
+    image_id, now = new_id(), utcnow()
+    async with engine.begin() as connection:
+        await connection.execute(insert(images).values(
+            id=image_id, user_id=member["user_id"], status="ready", prompt="a red fox",
+            size="1024x1024", quality="low", object_key=key, created_at=now, updated_at=now))
+    async with httpx.AsyncClient(base_url=d.url("console"), timeout=30) as client:
+        browser = ConsoleBrowser(client)
+        await browser.submit("/sign-in", "/sign-in", email=email, password=PASSWORD, next="/")
+        await browser.get("/")  # the overview: queue depths
+        grid = await browser.get("/images")
+        assert image_id in grid.text, "the console's grid does not show the picture"
+        user = f"/users/{member['user_id']}"
+        await browser.submit(user, f"{user}/disable", reason="IAM contract")
+        await browser.submit(user, f"{user}/enable", reason="IAM contract")
+        await browser.submit("/keys", "/keys/rotate")
+        await browser.submit(f"/images/{image_id}/delete", f"/images/{image_id}/delete",
+                             reason="IAM contract")
+    async with d.aws.client("s3") as s3:
+        listed = await s3.list_objects_v2(Bucket=d.known["aws_s3_bucket.images.id"],
+                                          Prefix=key)
+    assert listed.get("KeyCount") == 0, "the console's delete left the picture"
+
+
 async def dead_letter_flow(d: Deployment, image_id: str) -> None:
     """A job the queue dead-lettered (SQS's redrive, done here by hand): the worker
     records it and parks it."""
@@ -322,6 +399,10 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         rotation = await d.start(stack, "keys-rotate")  # the scheduled task, run once
         member = await mobile_flows(d)
         await dead_letter_flow(d, member["image_id"])
+        # The hosted UI is what only AWS serves: a local admin signs in instead.
+        await d.start(stack, "console", ATELIER_ADMIN_AUTH="local")
+        await d.listening("console")
+        await console_flows(d, engine, member)
         await d.listening("admin-api")
         await admin_flows(d, member)
         await d.listening("gateway")
@@ -337,7 +418,7 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         assert listed.get("KeyCount") == 0, "the purge left the idle guest's picture"
         await asyncio.gather(*(p.terminate() for p in d.processes.values()))
 
-    calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "gateway",
+    calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "console", "gateway",
                                      "keys-rotate", "guests-purge")}
     calls.update(await asyncio.to_thread(lambda_flows, d, monkeypatch))  # a Lambda has no loop
     made = {w: {f"{c.service}:{c.operation}" for c in cs} for w, cs in calls.items()}
@@ -348,6 +429,8 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
             "s3:PutObject", "ses:SendEmail"} <= made["worker"], made["worker"]
     assert {"cognito-idp:AdminDisableUser", "s3:DeleteObject"} <= made["admin-api"], made[
         "admin-api"]
+    assert {"cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser", "s3:GetObject",
+            "s3:DeleteObject", "sqs:GetQueueAttributes"} <= made["console"], made["console"]
     assert {"secretsmanager:GetSecretValue"} <= made["post-confirmation"]
     assert {"s3:DeleteObject"} <= made["guests-purge"]
     refused = refusals(d, calls)

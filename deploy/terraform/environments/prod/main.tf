@@ -147,6 +147,7 @@ module "compute" {
   redis_url_secret_arn           = module.data.redis_url_secret_arn
   openai_api_key_secret_arn      = module.security.openai_api_key_secret_arn
   signing_keys_secret_arn        = module.security.signing_keys_secret_arn
+  refresh_token_secret_arn       = module.data.refresh_token_secret_arn
   images_bucket_name             = module.data.images_bucket_name
   images_bucket_arn              = module.data.images_bucket_arn
   queue_url                      = module.queue.queue_url
@@ -246,6 +247,7 @@ module "cicd" {
     module.data.redis_url_secret_arn,
     module.security.openai_api_key_secret_arn,
     module.security.signing_keys_secret_arn,
+    module.data.refresh_token_secret_arn,
   ]
   image_tag_parameter     = module.compute.image_tag_parameter
   image_tag_parameter_arn = module.compute.image_tag_parameter_arn

@@ -38,6 +38,11 @@ locals {
     ATELIER_KEYSTORE_SECRET_ID = var.signing_keys_secret_arn
   }
 
+  # With the key ring in Secrets Manager, every node seals refresh tokens with one key.
+  keystore_secrets = {
+    ATELIER_REFRESH_TOKEN_SECRET = var.refresh_token_secret_arn
+  }
+
   cognito_environment = {
     ATELIER_IDENTITY_PROVIDER    = "cognito"
     ATELIER_COGNITO_USER_POOL_ID = var.user_pool_id
@@ -55,10 +60,10 @@ locals {
         # Returned by POST /v1/api/realtime/token; WebSockets pass through CloudFront.
         ATELIER_REALTIME_URL = "${replace(var.public_url, "https://", "wss://")}/v1/realtime"
       })
-      secrets = {
+      secrets = merge(local.keystore_secrets, {
         DATABASE_URL = var.database_url_secret_arn
         REDIS_URL    = var.redis_url_secret_arn
-      }
+      })
     }
     "admin-api" = {
       target   = "admin-api"
@@ -75,10 +80,10 @@ locals {
         ATELIER_ADMIN_COGNITO_JWKS_URL   = var.cognito_jwks_url
         ATELIER_ADMIN_COGNITO_ISSUER     = var.cognito_issuer
       })
-      secrets = {
+      secrets = merge(local.keystore_secrets, {
         DATABASE_URL = var.database_url_secret_arn
         REDIS_URL    = var.redis_url_secret_arn
-      }
+      })
     }
     # The web console: the admin API's use cases behind server-rendered pages, the same
     # allow-list, admins signed in through the pool's hosted UI (code + PKCE).
@@ -100,10 +105,10 @@ locals {
         ATELIER_CONSOLE_SESSION_IDLE_MINUTES   = tostring(var.console_session_idle_minutes)
         ATELIER_CONSOLE_SESSION_ABSOLUTE_HOURS = tostring(var.console_session_absolute_hours)
       })
-      secrets = {
+      secrets = merge(local.keystore_secrets, {
         DATABASE_URL = var.database_url_secret_arn
         REDIS_URL    = var.redis_url_secret_arn
-      }
+      })
     }
     "gateway" = {
       target   = "gateway"
@@ -150,9 +155,9 @@ locals {
       memory      = var.job_memory
       workload    = "jobs"
       environment = local.keystore_environment
-      secrets = {
+      secrets = merge(local.keystore_secrets, {
         DATABASE_URL = var.database_url_secret_arn
-      }
+      })
     }
     "guests-purge" = {
       target      = "migrate"

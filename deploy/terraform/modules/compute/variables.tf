@@ -95,6 +95,11 @@ variable "openai_api_key_secret_arn" {
   type        = string
 }
 
+variable "refresh_token_secret_arn" {
+  description = "ARN of the secret sealing refresh tokens (ATELIER_REFRESH_TOKEN_SECRET)."
+  type        = string
+}
+
 variable "signing_keys_secret_arn" {
   description = "ARN of the signing key ring secret (ATELIER_KEYSTORE_SECRET_ID)."
   type        = string

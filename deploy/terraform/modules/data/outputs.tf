@@ -8,6 +8,11 @@ output "redis_url_secret_arn" {
   value       = aws_secretsmanager_secret.connection["redis-url"].arn
 }
 
+output "refresh_token_secret_arn" {
+  description = "ARN of the secret sealing refresh tokens (ATELIER_REFRESH_TOKEN_SECRET)."
+  value       = aws_secretsmanager_secret.connection["refresh-token-secret"].arn
+}
+
 output "secret_arn_parameters" {
   description = "Parameter Store names holding the ARN of each connection secret, by secret name."
   value       = { for k, p in aws_ssm_parameter.connection_secret_arn : k => p.name }
