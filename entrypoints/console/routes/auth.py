@@ -4,10 +4,8 @@ UI (authorization code with PKCE) and the admin token verifier's `admins` check.
 import logging
 import secrets
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
@@ -40,6 +38,9 @@ from entrypoints.console.web import (
 from entrypoints.wiring.di import Injected
 from entrypoints.wiring.settings import Settings
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 log = logging.getLogger("atelier.console")
 
 PENDING_COOKIE = "atelier_console_signin"
@@ -49,7 +50,7 @@ PENDING_SECONDS = 600
 
 
 class PublicKeys(Protocol):
-    def public_key(self, kid: str) -> Ed25519PublicKey | None: ...
+    def public_key(self, kid: str) -> "Ed25519PublicKey | None": ...
 
 
 def _sign_in_page(
@@ -164,6 +165,8 @@ async def hosted_ui_login(
 
 
 def _unsealed(sealed: str, keys: PublicKeys) -> dict[str, Any] | None:
+    import jwt  # Cognito mode only
+
     try:
         header = jwt.get_unverified_header(sealed)
         kid = header.get("kid")
