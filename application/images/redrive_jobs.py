@@ -70,8 +70,8 @@ class RedriveJobs:
                 if dry_run:
                     held.append(letter.receipt)
                     continue
-                if wanted:
-                    await self._queue.send(letter.image_id)
+                if wanted:  # the redriven job stays in the trace of the request that made it
+                    await self._queue.send(letter.image_id, letter.traceparent)
                 await self._queue.delete_dead(letter.receipt)
                 progress(len(done.sent))
         for receipt in held:  # a dry run leaves the dead letters as it found them

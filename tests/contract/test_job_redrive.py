@@ -20,6 +20,7 @@ from domain.users.model import User
 from tests.contract.test_job_queues import MAX_RECEIVES, queue  # noqa: F401 - the fixture
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 PARKED = 43200  # what the worker does with a dead letter it has recorded
 
 
@@ -49,9 +50,9 @@ class Stack:
             await uow.commit()
         return job
 
-    async def dead_letter(self, image_id: str) -> None:
+    async def dead_letter(self, image_id: str, traceparent: str | None = None) -> None:
         """Sent, then received and released until the queue gives up on it."""
-        await self.queue.send(image_id)
+        await self.queue.send(image_id, traceparent)
         for _ in range(MAX_RECEIVES):
             received = await self.queue.receive(1, 1)
             assert [r.image_id for r in received] == [image_id]
@@ -73,13 +74,14 @@ def stack(queue: JobQueue) -> Stack:  # noqa: F811 - the imported fixture
     return Stack(queue, InMemoryUnitOfWorkFactory(InMemoryDatabase()))
 
 
-async def test_a_dead_letter_goes_back_to_the_work_queue(stack: Stack) -> None:
+async def test_a_dead_letter_goes_back_to_the_work_queue_in_its_trace(stack: Stack) -> None:
     await stack.job("img-dead")
-    await stack.dead_letter("img-dead")
+    await stack.dead_letter("img-dead", TRACEPARENT)
     done = await stack.redrive()(limit=100)
     assert (done.sent, done.dropped) == (["img-dead"], [])
     received = await stack.queue.receive(10, 1)
-    assert [(r.image_id, r.receive_count) for r in received] == [("img-dead", 1)]
+    assert [(r.image_id, r.receive_count, r.traceparent) for r in received] == [
+        ("img-dead", 1, TRACEPARENT)]
     assert await stack.queue.receive_dead(10, 0) == []
 
 
