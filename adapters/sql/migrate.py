@@ -43,3 +43,14 @@ async def check_database(engine: AsyncEngine, within_s: float = 5.0) -> None:
     """Raises unless the database answers SELECT 1 within `within_s` seconds."""
     async with asyncio.timeout(within_s), engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def check_schema(url: str) -> None:
+    """Raises the database's own "no such table" (SQLite) or "does not exist" (PostgreSQL)
+    error unless migrations have run on it."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()

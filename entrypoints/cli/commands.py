@@ -313,12 +313,14 @@ def worker(args: argparse.Namespace) -> int:
     import asyncio
 
     from entrypoints.image_worker.main import run_worker
+    from entrypoints.wiring.schema import require_schema
 
     configure_logging(os.environ.get("ATELIER_LOG_LEVEL", "INFO"))
 
     async def main() -> int:
         settings = await _resolved(args)
         use_log_format(args.log_format or settings.log_format)
+        await require_schema(settings)
         return await run_worker(settings)
 
     return asyncio.run(main())

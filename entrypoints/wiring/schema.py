@@ -10,6 +10,14 @@ async def upgrade_schema(settings: Settings) -> None:
     await upgrade_database(settings.sql_url)
 
 
+async def require_schema(settings: Settings) -> None:
+    """Fails at start, with the database's reason, when `atelier db upgrade` never ran: a
+    process that needs the schema would otherwise fail on every poll."""
+    from adapters.sql.migrate import check_schema
+
+    await check_schema(settings.sql_url)
+
+
 async def create_embedded_schema(settings: Settings) -> None:
     """The embedded default's database may not exist before the first `atelier dev`."""
     from adapters.sql.engine import is_sqlite
