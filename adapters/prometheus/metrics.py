@@ -3,8 +3,10 @@ apps and tests built side by side never share counters; `atelier dev` shares one
 
 import asyncio
 import logging
+import math
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from prometheus_client import (
     CollectorRegistry,
@@ -14,8 +16,9 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from application.ports.metrics import RefreshOutcome
 
@@ -35,10 +38,8 @@ class PrometheusMetrics:
         # No `_created` series beside each counter: half the series, nothing a dashboard reads.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry = CollectorRegistry(auto_describe=False)
-        self._http = Histogram(
-            "atelier_http_request_duration_seconds",
-            "HTTP requests by entrypoint, route template, method and status.",
-            ["entrypoint", "route", "method", "status"], registry=registry)
+        self._http = _RequestDurations()
+        registry.register(self._http)
         self._refresh = Counter(
             "atelier_refresh", "Refresh-token presentations by outcome.", ["outcome"],
             registry=registry)
@@ -71,8 +72,6 @@ class PrometheusMetrics:
         self._deleted = Counter(
             "atelier_maintenance_deleted", "Rows deleted by maintenance, by table.", ["table"],
             registry=registry)
-        # `labels()` validates and locks on every call; the hot path looks its child up here.
-        self._http_children: dict[tuple[str, str, str, int], Any] = {}
         self._samplers: list[Sampler] = []
 
     # --- the application's Metrics port
@@ -92,12 +91,7 @@ class PrometheusMetrics:
     def http_request(
         self, entrypoint: str, route: str, method: str, status: int, seconds: float
     ) -> None:
-        key = (entrypoint, route, method, status)
-        child = self._http_children.get(key)
-        if child is None:
-            child = self._http_children[key] = self._http.labels(
-                entrypoint, route, method, str(status))
-        child.observe(seconds)
+        self._http.observe((entrypoint, route, method, status), seconds)
 
     def handshake(self, outcome: str, reason: str) -> None:
         self._handshakes.labels(outcome, reason).inc()
@@ -155,3 +149,41 @@ class _ReadCounter(Collector):
 
     def collect(self) -> Iterable[CounterMetricFamily]:
         yield CounterMetricFamily(self._name, self._documentation, value=self._read())
+
+
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+class _RequestDurations(Collector):
+    """`atelier_http_request_duration_seconds`, kept in plain lists: every request and every
+    scrape runs on the process's one event loop, so the library's per-value locks (most of
+    a request's metrics cost) buy nothing here."""
+
+    NAME = "atelier_http_request_duration_seconds"
+
+    def __init__(self, buckets: tuple[float, ...] = HTTP_BUCKETS) -> None:
+        self._bounds = buckets
+        self._les = [floatToGoString(b) for b in (*buckets, math.inf)]  # type: ignore[no-untyped-call]
+        # per (entrypoint, route, method, status): a count per bucket (not cumulative),
+        # the +Inf one last, then the sum of the observed seconds
+        self._series: dict[tuple[str, str, str, int], list[float]] = {}
+
+    def observe(self, key: tuple[str, str, str, int], seconds: float) -> None:
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = [0.0] * (len(self._bounds) + 2)
+        series[bisect_left(self._bounds, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterable[HistogramMetricFamily]:
+        family = HistogramMetricFamily(
+            self.NAME, "HTTP requests by entrypoint, route template, method and status.",
+            labels=["entrypoint", "route", "method", "status"])
+        for (entrypoint, route, method, status), series in list(self._series.items()):
+            cumulative, running = [], 0.0
+            for le, count in zip(self._les, series[:-1], strict=True):
+                running += count
+                cumulative.append((le, running))
+            family.add_metric([entrypoint, route, method, str(status)], cumulative,
+                              sum_value=series[-1])
+        yield family

@@ -78,3 +78,22 @@ def test_registries_are_per_process_object_not_global() -> None:
                                             {"outcome": "rotated"}) is None
     assert first.registry.get_sample_value("atelier_refresh_total",
                                            {"outcome": "rotated"}) == 1
+
+
+def test_request_durations_fall_in_prometheus_buckets() -> None:
+    metrics = PrometheusMetrics()
+    for seconds in (0.005, 0.0051, 0.3, 60.0):  # `le` is inclusive; past the last: +Inf
+        metrics.http_request("mobile_api", "/v1/api/me", "GET", 200, seconds)
+    labels = {"entrypoint": "mobile_api", "route": "/v1/api/me", "method": "GET",
+              "status": "200"}
+
+    def bucket(le: str) -> float | None:
+        return metrics.registry.get_sample_value(
+            "atelier_http_request_duration_seconds_bucket", {**labels, "le": le})
+
+    assert [bucket(le) for le in ("0.005", "0.01", "0.25", "0.5", "10.0", "+Inf")] == [
+        1, 2, 2, 3, 3, 4]
+    assert metrics.registry.get_sample_value(
+        "atelier_http_request_duration_seconds_count", labels) == 4
+    assert metrics.registry.get_sample_value(
+        "atelier_http_request_duration_seconds_sum", labels) == 0.005 + 0.0051 + 0.3 + 60.0
