@@ -46,6 +46,11 @@ class Phone:
             image = self.get(f"/images/{image['id']}").json()
         return image
 
+    def delete_account(self) -> None:
+        response = httpx.request("DELETE", f"{self.base_url}{API}/me", headers=self.auth,
+                                 json={"password": PASSWORD}, timeout=10)
+        assert response.status_code == 202, response.text
+
     def socket(self) -> ClientConnection:
         issued = httpx.post(f"{self.base_url}{API}/realtime/token", headers=self.auth,
                             timeout=10)
