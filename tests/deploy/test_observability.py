@@ -19,6 +19,8 @@ from iam import Policy, Request
 from terraform_eval import EvaluationError, Module, Unknown, attributes, blocks
 from workloads import COLLECTOR, ENVIRONMENTS, container_definitions, estate, role_policies
 
+from application.ports.metrics import REFRESH_OUTCOMES
+
 # name -> labels the code puts on it (besides `environment`, which the collector adds).
 APP_METRICS: dict[str, set[str]] = {
     "atelier_http_request_duration_seconds": {"entrypoint", "route", "method", "status"},
@@ -308,8 +310,12 @@ def test_what_the_on_call_person_acts_on_has_an_alarm(root: Module) -> None:
     assert watching("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count")
     assert watching("AWS/ApplicationELB", "RequestCount"), "5xx as a rate of requests"
     refresh = watching(NAMESPACE, "atelier_refresh_total")
-    assert {a.argument("dimensions")["outcome"] for a in refresh} == set(
-        root.var("refresh_failure_outcomes"))
+    outcomes = set(root.var("refresh_failure_outcomes"))
+    assert {a.argument("dimensions")["outcome"] for a in refresh} == outcomes
+    # Outcomes the code counts (an alarm on a label value never emitted never fires), and
+    # never the successful ones.
+    assert outcomes <= set(REFRESH_OUTCOMES) - {"rotated", "raced"}, outcomes
+    assert "reused" in outcomes, "a replayed refresh token is a theft: it must page"
     (handshakes,) = watching(NAMESPACE, "atelier_gateway_handshakes_total")
     assert handshakes.argument("dimensions")["outcome"] == "refused"
     assert watching(NAMESPACE, "atelier_outbox_lag_seconds")

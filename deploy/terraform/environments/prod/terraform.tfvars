@@ -48,7 +48,7 @@ access_log_expiration_days = 400
 enable_guardduty           = true
 alarm_emails               = ["ops@example.com"]
 alarm_https_endpoints      = []
-refresh_failure_outcomes   = ["reused", "expired", "revoked", "invalid"]
+refresh_failure_outcomes   = ["reused", "device_mismatch", "invalid", "conflict"]
 trace_sample_ratio         = 0.05
 
 github_repository        = "example-org/atelier"
