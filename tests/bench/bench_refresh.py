@@ -99,6 +99,9 @@ class Contender:
             "postgres_us_per_refresh": database / count * 1e6,
             "bare_server_us": bare_server / (bare * SECONDS) * 1e6,
         })
+        # The same ratio in server CPU per request: moves far less with the machine's load.
+        self.rows[-1]["cpu_ratio"] = (
+            self.rows[-1]["bare_server_us"] / self.rows[-1]["server_us_per_refresh"])
 
     def _measure(self, url: str, script: Path | None) -> tuple[float, float, float, float]:
         """(req/s, requests, server CPU s, PostgreSQL backends' CPU s) of one wrk run."""
@@ -117,6 +120,7 @@ class Contender:
         return {
             "median": {k: round(statistics.median(r[k] for r in self.rows), 3) for k in keys},
             "ratio_per_round": [round(r["ratio"], 3) for r in self.rows],
+            "cpu_ratio_per_round": [round(r["cpu_ratio"], 3) for r in self.rows],
         }
 
 
