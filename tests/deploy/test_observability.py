@@ -104,6 +104,8 @@ def test_the_collector_scrapes_the_task_and_exports_to_cloudwatch_and_xray(
         "resource", "aws_cloudwatch_log_group", "metrics")[None]
     for family, containers in container_definitions(root).items():
         config = collector_config(containers[1])
+        # Suffixes kept: a counter arrives as atelier_refresh_total, the name alarms use.
+        assert config["receivers"]["prometheus"]["trim_metric_suffixes"] is False
         (scrape,) = config["receivers"]["prometheus"]["config"]["scrape_configs"]
         (targets,) = scrape["static_configs"]
         assert targets["targets"] == [f"127.0.0.1:{METRICS_PORT}"], family

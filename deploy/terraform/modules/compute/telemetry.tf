@@ -52,6 +52,9 @@ locals {
           }
         }
         prometheus = {
+          # Names as the application exposes them (atelier_refresh_total, not atelier_refresh):
+          # the dashboard and the alarms name them so.
+          trim_metric_suffixes = false
           config = {
             scrape_configs = [{
               job_name        = "atelier-${k}"
