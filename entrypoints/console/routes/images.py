@@ -3,6 +3,7 @@
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Template
 
 from application.admin.images import DeleteImageAsAdmin, HideImage, SearchImages
@@ -57,7 +58,7 @@ class ImagesPages(Controller):
 
     @post("/{image_id:str}/hide")
     async def hide(
-        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], image_id: FromPath[str], console: SignedIn,
         hide_image: Injected[HideImage],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()[:500]
@@ -66,14 +67,14 @@ class ImagesPages(Controller):
 
     @get("/{image_id:str}/delete")
     async def confirm_delete(
-        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], image_id: FromPath[str], console: SignedIn,
     ) -> Template:
         return page("delete_image.html", request, console, nav="images",
                     title="Delete an image", image_id=image_id, back=_back(request))
 
     @post("/{image_id:str}/delete")
     async def delete(
-        self, request: Request[Any, Any, Any], image_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], image_id: FromPath[str], console: SignedIn,
         delete_image: Injected[DeleteImageAsAdmin],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()[:500]

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Template
 
 from application.admin.audit_log import ListAuditLog
@@ -57,7 +58,7 @@ async def rotate_keys(
 
 @get("/keys/{kid:str}/revoke")
 async def confirm_revoke_key(
-    request: Request[Any, Any, Any], kid: str, console: SignedIn,
+    request: Request[Any, Any, Any], kid: FromPath[str], console: SignedIn,
 ) -> Template:
     return page("revoke_key.html", request, console, nav="keys", title="Revoke a key",
                 kid=kid, error=None, typed="")
@@ -65,7 +66,7 @@ async def confirm_revoke_key(
 
 @post("/keys/{kid:str}/revoke")
 async def revoke_key(
-    request: Request[Any, Any, Any], kid: str, console: SignedIn,
+    request: Request[Any, Any, Any], kid: FromPath[str], console: SignedIn,
     revoke_signing_key: Injected[RevokeSigningKey],
 ) -> Response[Any]:
     form = await form_of(request)

@@ -4,6 +4,7 @@ sign a device out."""
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Template
 
 from application.admin.devices import RevokeUserDevice
@@ -51,14 +52,14 @@ class UsersPages(Controller):
 
     @get("/{user_id:str}")
     async def show(
-        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], console: SignedIn,
         show_user: Injected[ShowUser],
     ) -> Template:
         return await _user_page(request, console, show_user, user_id)
 
     @post("/{user_id:str}/disable")
     async def disable(
-        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], console: SignedIn,
         disable_user: Injected[SetUserStatus], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         return await _set_status(request, console, disable_user, show_user, user_id,
@@ -66,7 +67,7 @@ class UsersPages(Controller):
 
     @post("/{user_id:str}/enable")
     async def enable(
-        self, request: Request[Any, Any, Any], user_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], console: SignedIn,
         enable_user: Injected[SetUserStatus], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         return await _set_status(request, console, enable_user, show_user, user_id,
@@ -74,7 +75,8 @@ class UsersPages(Controller):
 
     @get("/{user_id:str}/devices/{device_id:str}/revoke")
     async def confirm_revoke(
-        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], device_id: FromPath[str],
+        console: SignedIn,
         show_user: Injected[ShowUser],
     ) -> Template:
         details = await show_user(user_id)
@@ -85,7 +87,8 @@ class UsersPages(Controller):
 
     @post("/{user_id:str}/devices/{device_id:str}/revoke")
     async def revoke(
-        self, request: Request[Any, Any, Any], user_id: str, device_id: str, console: SignedIn,
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], device_id: FromPath[str],
+        console: SignedIn,
         revoke_device: Injected[RevokeUserDevice], show_user: Injected[ShowUser],
     ) -> Response[Any]:
         reason = (await form_of(request)).get("reason", "").strip()
@@ -106,7 +109,7 @@ def _reason_error(reason: str) -> str:
 
 
 async def _user_page(
-    request: Request[Any, Any, Any], console: SignedIn, show_user: ShowUser, user_id: str,
+    request: Request[Any, Any, Any], console: SignedIn, show_user: ShowUser, user_id: FromPath[str],
     *, status: int = 200, error: str | None = None, reason: str = "",
 ) -> Template:
     details = await show_user(user_id)
@@ -117,7 +120,7 @@ async def _user_page(
 
 async def _set_status(
     request: Request[Any, Any, Any], console: SignedIn, change: SetUserStatus,
-    show_user: ShowUser, user_id: str, notice: str,
+    show_user: ShowUser, user_id: FromPath[str], notice: str,
 ) -> Response[Any]:
     reason = (await form_of(request)).get("reason", "").strip()
     if not reason or len(reason) > REASON_MAX:
