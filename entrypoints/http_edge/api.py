@@ -12,6 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from entrypoints.http_edge.docs_page import OfflineSwagger, docs_router
+from entrypoints.http_edge.error_codes import OwnErrorsOperation
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
@@ -85,6 +86,9 @@ def create_api(
         logging_config=None,
         **options,
     )
+    for route in app.routes:  # the documents show the error answers the routes list, only
+        for handler in getattr(route, "route_handlers", ()):
+            handler.operation_class = OwnErrorsOperation
     # Outside the router (litestar's middleware runs inside it), so a 404 is measured too.
     measured = RequestMetrics(app.asgi_handler, entrypoint)
     app.asgi_handler = measured

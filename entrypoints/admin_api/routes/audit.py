@@ -5,12 +5,19 @@ from litestar.params import QueryParameter
 
 from application.admin.audit_log import ListAuditLog
 from entrypoints.admin_api.auth import Admin
-from entrypoints.admin_api.openapi import errors
-from entrypoints.admin_api.schemas import AuditEntryView, AuditPageView, encode_cursor, seq_cursor
+from entrypoints.admin_api.openapi import ADMIN, errors
+from entrypoints.admin_api.schemas import (
+    AuditEntryView,
+    AuditPageView,
+    InvalidCursor,
+    encode_cursor,
+    seq_cursor,
+)
+from entrypoints.http_edge.error_codes import INVALID_REQUEST
 from entrypoints.wiring.di import Injected
 
 
-@get("/audit", responses=errors(401), tags=["audit"],
+@get("/audit", responses=errors(ADMIN, INVALID_REQUEST, InvalidCursor), tags=["audit"],
      summary="Every admin action, newest first (cursor pages)")
 async def audit_log(
     list_audit_log: Injected[ListAuditLog], admin: Admin,

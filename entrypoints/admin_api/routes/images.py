@@ -5,15 +5,18 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from application.admin.images import DeleteImageAsAdmin, HideImage, SearchImages
+from domain.images.errors import ImageNotFound, InvalidImageTransition
 from domain.images.model import ImageStatus
 from entrypoints.admin_api.auth import Admin
-from entrypoints.admin_api.openapi import errors
+from entrypoints.admin_api.openapi import ADMIN, errors
 from entrypoints.admin_api.schemas import (
     AdminImagePageView,
     AdminImageView,
+    InvalidCursor,
     encode_cursor,
     user_cursor,
 )
+from entrypoints.http_edge.error_codes import INVALID_REQUEST
 from entrypoints.wiring.di import Injected
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
@@ -26,7 +29,8 @@ class ImagesController(Controller):
     path = "/images"
     tags = ["images"]
 
-    @get("/", responses=errors(401), summary="Images by status and/or owner, newest first")
+    @get("/", responses=errors(ADMIN, INVALID_REQUEST, InvalidCursor),
+         summary="Images by status and/or owner, newest first")
     async def search(
         self, search_images: Injected[SearchImages], admin: Admin,
         status: FromQuery[Status | None] = None,
@@ -41,7 +45,8 @@ class ImagesController(Controller):
         following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
         return AdminImagePageView([AdminImageView.of(j) for j in page.images], following or None)
 
-    @post("/{image_id:str}/hide", status_code=HTTP_200_OK, responses=errors(401, 404, 409),
+    @post("/{image_id:str}/hide", status_code=HTTP_200_OK,
+          responses=errors(ADMIN, ImageNotFound, InvalidImageTransition),
           summary="Moderation: hide the image from everyone (kept stored)")
     async def hide(
         self, image_id: FromPath[str], hide_image: Injected[HideImage], admin: Admin
@@ -50,7 +55,7 @@ class ImagesController(Controller):
         Recorded in the audit log."""
         return AdminImageView.of(await hide_image(admin, image_id))
 
-    @delete("/{image_id:str}", status_code=HTTP_200_OK, responses=errors(401, 404),
+    @delete("/{image_id:str}", status_code=HTTP_200_OK, responses=errors(ADMIN, ImageNotFound),
             summary="Moderation: delete the image and its stored picture")
     async def remove(
         self, image_id: FromPath[str], delete_image: Injected[DeleteImageAsAdmin], admin: Admin

@@ -3,15 +3,16 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from application.admin.local_admins import LocalAdminLogin
-from domain.admins.model import LocalLoginDisabled
-from entrypoints.admin_api.openapi import errors
+from domain.admins.model import InvalidAdminCredentials, LocalLoginDisabled
+from entrypoints.admin_api.openapi import BODY, errors
 from entrypoints.admin_api.schemas import AdminSessionView, AdminView, LoginRequest
 from entrypoints.wiring.di import Injected
 from entrypoints.wiring.settings import Settings
 
 
 @post("/sessions", status_code=HTTP_200_OK, opt={"limit": "sessions"}, tags=["sessions"],
-      responses=errors(401), summary="Local admin log-in (embedded default): a short-lived "
+      responses=errors(BODY, InvalidAdminCredentials, LocalLoginDisabled),
+      summary="Local admin log-in (embedded default): a short-lived "
       "admin token")
 async def login(
     data: JSONBody[LoginRequest], login: Injected[LocalAdminLogin], settings: Injected[Settings],

@@ -5,20 +5,23 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from application.admin.devices import ListUserDevices, RevokeUserDevice
-from application.admin.users import SearchUsers, SetUserStatus, ShowUser
+from application.admin.users import SearchUsers, SetUserStatus, ShowUser, UnknownUser
+from application.identity.devices import UnknownDevice
 from application.ports.admin import UserQuery
 from domain.users.model import UserKind, UserStatus
 from entrypoints.admin_api.auth import Admin
-from entrypoints.admin_api.openapi import errors
+from entrypoints.admin_api.openapi import ADMIN, errors
 from entrypoints.admin_api.schemas import (
     DevicesView,
     DeviceView,
+    InvalidCursor,
     UserDetailView,
     UserPageView,
     UserView,
     encode_cursor,
     user_cursor,
 )
+from entrypoints.http_edge.error_codes import INVALID_REQUEST
 from entrypoints.wiring.di import Injected
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
@@ -30,7 +33,8 @@ class UsersController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/", responses=errors(401), summary="Search users (newest first, cursor pages)")
+    @get("/", responses=errors(ADMIN, INVALID_REQUEST, InvalidCursor),
+         summary="Search users (newest first, cursor pages)")
     async def search(
         self, search_users: Injected[SearchUsers], admin: Admin,
         email: Annotated[str | None, QueryParameter(
@@ -50,7 +54,7 @@ class UsersController(Controller):
         following = page.next and encode_cursor([page.next[0].isoformat(), page.next[1]])
         return UserPageView([UserView.of(u) for u in page.users], following or None)
 
-    @get("/{user_id:str}", responses=errors(401, 404),
+    @get("/{user_id:str}", responses=errors(ADMIN, UnknownUser),
          summary="A user with devices, image count and live sessions")
     async def show(
         self, user_id: FromPath[str], show_user: Injected[ShowUser], admin: Admin
@@ -58,7 +62,7 @@ class UsersController(Controller):
         """One user with their devices, how many images they have and their live sessions."""
         return UserDetailView.of(await show_user(user_id))
 
-    @post("/{user_id:str}/disable", status_code=HTTP_200_OK, responses=errors(401, 404),
+    @post("/{user_id:str}/disable", status_code=HTTP_200_OK, responses=errors(ADMIN, UnknownUser),
           summary="Disable: every session ends at once, log-in is blocked")
     async def disable(
         self, user_id: FromPath[str], disable_user: Injected[SetUserStatus], admin: Admin
@@ -67,7 +71,7 @@ class UsersController(Controller):
         log-in is refused until it is enabled again."""
         return UserView.of(await disable_user(admin, user_id))
 
-    @post("/{user_id:str}/enable", status_code=HTTP_200_OK, responses=errors(401, 404),
+    @post("/{user_id:str}/enable", status_code=HTTP_200_OK, responses=errors(ADMIN, UnknownUser),
           summary="Enable a disabled user")
     async def enable(
         self, user_id: FromPath[str], enable_user: Injected[SetUserStatus], admin: Admin
@@ -76,7 +80,7 @@ class UsersController(Controller):
         ended)."""
         return UserView.of(await enable_user(admin, user_id))
 
-    @get("/{user_id:str}/devices", responses=errors(401, 404),
+    @get("/{user_id:str}/devices", responses=errors(ADMIN, UnknownUser),
          summary="Every device of the user, revoked ones too")
     async def devices(
         self, user_id: FromPath[str], list_devices: Injected[ListUserDevices], admin: Admin
@@ -85,7 +89,8 @@ class UsersController(Controller):
         return DevicesView([DeviceView.of(d) for d in await list_devices(user_id)])
 
     @delete("/{user_id:str}/devices/{device_id:str}", status_code=HTTP_200_OK,
-            responses=errors(401, 404), summary="Sign the device out; its sessions end")
+            responses=errors(ADMIN, UnknownUser, UnknownDevice),
+            summary="Sign the device out; its sessions end")
     async def revoke_device(
         self, user_id: FromPath[str], device_id: FromPath[str],
         revoke_device: Injected[RevokeUserDevice], admin: Admin,

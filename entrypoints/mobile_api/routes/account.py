@@ -9,11 +9,17 @@ from application.identity.account import (
     ChangePassword,
     ConfirmEmailChange,
     ConfirmPasswordReset,
+    NotAMember,
     RequestEmailChange,
     RequestPasswordReset,
+    SameEmail,
+    WrongPassword,
 )
+from application.ports.identity import InvalidConfirmationCode
+from domain.users.lockout import AccountLocked
+from domain.users.model import EmailInUse, InvalidEmail, WeakPassword
 from entrypoints.mobile_api.auth import CurrentUser
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.mobile_api.routes.identity import AUTHED, BEARER
 from entrypoints.mobile_api.schemas import UserView
 from entrypoints.mobile_api.schemas_account import (
@@ -34,7 +40,7 @@ class PasswordResetController(Controller):
     tags = ["identity"]
 
     @post("/", status_code=HTTP_202_ACCEPTED, opt={"limit": "account"},
-          responses=errors(422, 429),
+          responses=errors(BODY, InvalidEmail),
           summary="Mail a password reset code (the same answer for any address)")
     async def request_reset(
         self, data: JSONBody[PasswordResetRequest],
@@ -46,7 +52,7 @@ class PasswordResetController(Controller):
         return PasswordResetAccepted()
 
     @post("/confirm", status_code=HTTP_200_OK, opt={"limit": "account"},
-          responses=errors(422, 429),
+          responses=errors(BODY, InvalidEmail, WeakPassword, InvalidConfirmationCode),
           summary="Set a new password with the mailed code; every session ends")
     async def confirm_reset(
         self, data: JSONBody[PasswordResetConfirm],
@@ -65,7 +71,7 @@ class AccountController(Controller):
     security = BEARER
 
     @post("/password", status_code=HTTP_204_NO_CONTENT, opt={"limit": "account"},
-          responses=errors(401, 403, 422, 429),
+          responses=errors(SIGNED_IN, BODY, NotAMember, WrongPassword, WeakPassword, AccountLocked),
           summary="Change the password; every other session ends, this one stays")
     async def change_password(
         self, data: JSONBody[PasswordChange], change_password: Injected[ChangePassword],
@@ -76,7 +82,8 @@ class AccountController(Controller):
         await change_password(principal, data.current_password, data.password, source_ip)
 
     @post("/email", status_code=HTTP_202_ACCEPTED, opt={"limit": "account"},
-          responses=errors(401, 403, 409, 422, 429),
+          responses=errors(SIGNED_IN, BODY, NotAMember, WrongPassword, InvalidEmail, SameEmail,
+                           EmailInUse, AccountLocked),
           summary="Mail a code to a new address (nothing changes until it is confirmed)")
     async def change_email(
         self, data: JSONBody[EmailChange], request_email_change: Injected[RequestEmailChange],
@@ -88,7 +95,7 @@ class AccountController(Controller):
         return EmailChangeAccepted()
 
     @post("/email/confirm", status_code=HTTP_200_OK, opt={"limit": "account"},
-          responses=errors(401, 403, 409, 422, 429),
+          responses=errors(SIGNED_IN, BODY, NotAMember, InvalidConfirmationCode, EmailInUse),
           summary="Move the account to the new address; the old one is told")
     async def confirm_email(
         self, data: JSONBody[EmailChangeConfirm],

@@ -5,9 +5,11 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from application.identity.delete_account import DeleteAccount
+from application.identity.delete_account import DeleteAccount, PasswordRequired
+from application.ports.identity import InvalidCredentials
+from domain.users.lockout import AccountLocked
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.mobile_api.schemas_deletion import DeleteAccountRequest, DeletionView
 from entrypoints.wiring.di import Injected
 
@@ -19,7 +21,7 @@ class AccountDeletionController(Controller):
     security = [{"bearer": []}]
 
     @delete("/", status_code=HTTP_202_ACCEPTED, opt={"limit": "sessions"},
-            responses=errors(401, 403, 422, 429),
+            responses=errors(SIGNED_IN, BODY, PasswordRequired, InvalidCredentials, AccountLocked),
             summary="Delete the account: members confirm with the password, guests need only "
                     "the bearer token")
     async def delete_account(

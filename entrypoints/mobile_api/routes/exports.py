@@ -5,9 +5,15 @@ from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from application.exports.request_export import GetExport, RequestExport
+from application.exports.request_export import (
+    ExportExpired,
+    ExportNotFound,
+    GetExport,
+    RequestExport,
+)
+from domain.exports.model import ExportInProgress
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import SIGNED_IN, errors
 from entrypoints.mobile_api.schemas_exports import ExportAccepted, ExportView
 from entrypoints.wiring.di import Injected
 
@@ -19,7 +25,7 @@ class ExportsController(Controller):
     security = [{"bearer": []}]
 
     @post("/", status_code=HTTP_202_ACCEPTED, opt={"limit": "account"},
-          responses=errors(401, 403, 409, 429),
+          responses=errors(SIGNED_IN, ExportInProgress),
           summary="Ask for a zip of one's data (profile, devices, images with prompts, PNGs)",
           description="One export at a time: while one is queued or building, another "
                       "answers 409 `export_in_progress`. Rate limited per address (429).")
@@ -31,7 +37,7 @@ class ExportsController(Controller):
         export = await request_export(principal.user.id)
         return ExportAccepted(export.id)
 
-    @get("/{export_id:str}", responses=errors(401, 403, 404, 429),
+    @get("/{export_id:str}", responses=errors(SIGNED_IN, ExportExpired, ExportNotFound),
          summary="An export's status (queued, building, ready, failed); a short-lived "
                  "download url once ready",
          description="404 `export_not_found` for an unknown id or another user's export; "

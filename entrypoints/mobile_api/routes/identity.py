@@ -10,7 +10,7 @@ from litestar.status_codes import (
 
 from application.identity.confirm_email import ConfirmEmail
 from application.identity.create_guest import CreateGuest
-from application.identity.devices import ListDevices, RevokeDevice
+from application.identity.devices import ListDevices, RevokeDevice, UnknownDevice
 from application.identity.login import Login
 from application.identity.logout import Logout
 from application.identity.merge_guest import MergeGuest
@@ -18,13 +18,38 @@ from application.identity.profile import UpdateProfile
 from application.identity.refresh import RefreshSession
 from application.identity.register import Register
 from application.identity.resend_code import ResendConfirmationCode
+from application.ports.identity import (
+    EmailNotConfirmed,
+    InvalidConfirmationCode,
+    InvalidCredentials,
+)
+from domain.devices.model import InvalidDeviceId, InvalidPlatform
+from domain.guests.rules import CannotMergeIntoSelf
+from domain.sessions.model import (
+    DeviceMismatch,
+    InvalidRefreshToken,
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+)
+from domain.shared.errors import ConcurrentUpdate, InvalidInput
+from domain.users.lockout import AccountLocked
+from domain.users.model import (
+    AlreadyMember,
+    EmailInUse,
+    InvalidEmail,
+    NotAGuest,
+    UserDisabled,
+    WeakPassword,
+)
+from domain.users.signup import EmailDomainNotAllowed
 from entrypoints.mobile_api.auth import (
     CurrentUser,
     MaybeUser,
     provide_optional_principal,
     provide_principal,
 )
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.mobile_api.schemas import (
     ConfirmedView,
     ConfirmRequest,
@@ -52,7 +77,8 @@ class AccountsController(Controller):
     tags = ["identity"]
 
     @post("/guests", status_code=HTTP_201_CREATED, opt={"limit": "guests"},
-          responses=errors(422, 429), summary="Create a guest bound to this device")
+          responses=errors(BODY, InvalidDeviceId, InvalidPlatform),
+          summary="Create a guest bound to this device")
     async def create_guest(
         self, data: JSONBody[GuestRequest], create_guest: Injected[CreateGuest]
     ) -> SessionView:
@@ -62,7 +88,9 @@ class AccountsController(Controller):
 
     @post("/accounts", status_code=HTTP_201_CREATED, opt={"limit": "sessions"},
           dependencies={"principal": Provide(provide_optional_principal)},
-          responses=errors(401, 409, 422, 429), security=BEARER,
+          responses=errors(SIGNED_IN, BODY, InvalidEmail, WeakPassword, EmailDomainNotAllowed,
+                           EmailInUse, AlreadyMember, InvalidDeviceId, InvalidPlatform),
+          security=BEARER,
           summary="Register; with a guest's bearer token, upgrade that guest in place")
     async def register(
         self, data: JSONBody[RegisterRequest], register: Injected[Register], principal: MaybeUser
@@ -75,7 +103,8 @@ class AccountsController(Controller):
         return SessionView.of(result)
 
     @post("/accounts/confirm", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          responses=errors(422, 429), summary="Confirm the e-mail address with its code")
+          responses=errors(BODY, InvalidEmail, InvalidConfirmationCode),
+          summary="Confirm the e-mail address with its code")
     async def confirm(
         self, data: JSONBody[ConfirmRequest], confirm_email: Injected[ConfirmEmail]
     ) -> ConfirmedView:
@@ -85,7 +114,7 @@ class AccountsController(Controller):
                              email_confirmed=True)
 
     @post("/accounts/confirm/resend", status_code=HTTP_202_ACCEPTED, opt={"limit": "sessions"},
-          responses=errors(422, 429),
+          responses=errors(BODY, InvalidEmail),
           summary="Send a new confirmation code (same answer for any address)")
     async def resend_code(
         self, data: JSONBody[ResendCodeRequest],
@@ -96,7 +125,10 @@ class AccountsController(Controller):
         return ResendCodeView()
 
     @post("/accounts/merge-guest", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          dependencies=AUTHED, responses=errors(401, 403, 404, 422, 429), security=BEARER,
+          dependencies=AUTHED,
+          responses=errors(SIGNED_IN, BODY, InvalidEmail, InvalidCredentials, EmailNotConfirmed,
+                           AccountLocked, NotAGuest, CannotMergeIntoSelf),
+          security=BEARER,
           summary="Move the guest's images to a member and end the guest")
     async def merge_guest(
         self, data: JSONBody[CredentialsRequest], merge_guest: Injected[MergeGuest],
@@ -113,7 +145,9 @@ class SessionsController(Controller):
     tags = ["identity"]
 
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          responses=errors(401, 403, 422, 429), summary="Log in and bind this device")
+          responses=errors(BODY, InvalidEmail, InvalidCredentials, EmailNotConfirmed, UserDisabled,
+                           AccountLocked, InvalidDeviceId, InvalidPlatform),
+          summary="Log in and bind this device")
     async def login(
         self, data: JSONBody[LoginRequest], login: Injected[Login], source_ip: Injected[str]
     ) -> SessionView:
@@ -124,7 +158,9 @@ class SessionsController(Controller):
             data.email, data.password, data.device_id, data.platform, source_ip)
         return SessionView.of(result)
 
-    @post("/refresh", status_code=HTTP_200_OK, responses=errors(401, 403, 422, 429),
+    @post("/refresh", status_code=HTTP_200_OK,
+          responses=errors(BODY, InvalidRefreshToken, RefreshTokenExpired, RefreshTokenRevoked,
+                           RefreshTokenReused, DeviceMismatch, ConcurrentUpdate, InvalidDeviceId),
           summary="New tokens; the refresh token rotates")
     async def refresh(
         self, data: JSONBody[RefreshRequest], refresh_session: Injected[RefreshSession]
@@ -135,7 +171,7 @@ class SessionsController(Controller):
         return SessionView.of(await refresh_session(data.refresh_token, data.device_id))
 
     @delete("/current", status_code=HTTP_204_NO_CONTENT, dependencies=AUTHED,
-            responses=errors(401, 429), security=BEARER, summary="Log out this device")
+            responses=errors(SIGNED_IN), security=BEARER, summary="Log out this device")
     async def logout(self, logout: Injected[Logout], principal: CurrentUser) -> None:
         """Logs this device out: its session ends and its sockets close."""
         await logout(principal)
@@ -147,12 +183,14 @@ class MeController(Controller):
     dependencies = AUTHED
     security = BEARER
 
-    @get("/", responses=errors(401, 403, 429), summary="The signed-in user")
+    @get("/", responses=errors(SIGNED_IN), summary="The signed-in user")
     async def me(self, principal: CurrentUser) -> UserView:
         """The signed-in user: kind (guest or member), e-mail, display name and preferences."""
         return UserView.of(principal.user)
 
-    @patch("/", responses=errors(401, 403, 422, 429), summary="Update profile and preferences")
+    @patch("/",
+           responses=errors(SIGNED_IN, BODY, InvalidInput),
+           summary="Update profile and preferences")
     async def update(
         self, data: JSONBody[ProfilePatch], update_profile: Injected[UpdateProfile],
         principal: CurrentUser,
@@ -162,7 +200,7 @@ class MeController(Controller):
         user = await update_profile(principal, data.display_name, data.notify_by_email)
         return UserView.of(user)
 
-    @get("/devices", responses=errors(401, 403, 429), summary="Devices signed in")
+    @get("/devices", responses=errors(SIGNED_IN), summary="Devices signed in")
     async def devices(
         self, list_devices: Injected[ListDevices], principal: CurrentUser
     ) -> DevicesView:
@@ -171,7 +209,7 @@ class MeController(Controller):
         return DevicesView([DeviceView.of(d) for d in found])
 
     @delete("/devices/{device_id:str}", status_code=HTTP_204_NO_CONTENT,
-            responses=errors(401, 403, 404, 429), summary="Sign a device out")
+            responses=errors(SIGNED_IN, UnknownDevice), summary="Sign a device out")
     async def revoke_device(
         self, device_id: FromPath[str], revoke_device: Injected[RevokeDevice],
         principal: CurrentUser,

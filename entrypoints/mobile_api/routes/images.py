@@ -10,7 +10,20 @@ from application.images.get_image import GetImage
 from application.images.list_images import ListImages
 from application.images.request_image import RequestImage
 from application.ports.images import SignedObjectReader
-from domain.images.errors import ImageNotFound
+from domain.images.errors import (
+    DailyQuotaExceeded,
+    IdempotencyKeyReused,
+    ImageNotFound,
+    InvalidCursor,
+    InvalidIdempotencyKey,
+    InvalidImageQuality,
+    InvalidImageSize,
+    InvalidPrompt,
+    SignedUrlExpired,
+    SignedUrlRefused,
+)
+from domain.shared.errors import NotFound
+from entrypoints.http_edge.error_codes import INVALID_REQUEST
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
 from entrypoints.mobile_api.image_views import (
     ImageAccepted,
@@ -18,7 +31,7 @@ from entrypoints.mobile_api.image_views import (
     ImageRequestBody,
     ImageView,
 )
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.wiring.di import Injected
 from entrypoints.wiring.tracing import current_traceparent
 
@@ -38,7 +51,9 @@ class ImagesController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
     security = BEARER
 
-    @post("/", status_code=HTTP_202_ACCEPTED, responses=errors(401, 403, 409, 422, 429),
+    @post("/", status_code=HTTP_202_ACCEPTED,
+          responses=errors(SIGNED_IN, BODY, InvalidPrompt, InvalidImageSize, InvalidImageQuality,
+                           InvalidIdempotencyKey, IdempotencyKeyReused, DailyQuotaExceeded),
           summary="Queue an image; 429 with Retry-After once the day's quota is used")
     async def request_image(
         self, data: JSONBody[ImageRequestBody], request_image: Injected[RequestImage],
@@ -53,7 +68,7 @@ class ImagesController(Controller):
             current_traceparent())
         return ImageAccepted(job.id, job.status.value)  # type: ignore[arg-type]
 
-    @get("/", responses=errors(401, 403, 422, 429),
+    @get("/", responses=errors(SIGNED_IN, INVALID_REQUEST, InvalidCursor),
           summary="The caller's images, newest first, a page at a time")
     async def list_images(
         self, list_images: Injected[ListImages], principal: CurrentUser,
@@ -67,7 +82,7 @@ class ImagesController(Controller):
         base = base_url(request)
         return ImagePageView([ImageView.of(item, base) for item in page.items], page.next_cursor)
 
-    @get("/{image_id:str}", responses=errors(401, 403, 404, 429),
+    @get("/{image_id:str}", responses=errors(SIGNED_IN, ImageNotFound),
          summary="One image: its status, and a short-lived download url once ready")
     async def get_image(
         self, image_id: FromPath[str], get_image: Injected[GetImage], principal: CurrentUser,
@@ -79,7 +94,7 @@ class ImagesController(Controller):
         return ImageView.of(details, base_url(request))
 
     @delete("/{image_id:str}", status_code=HTTP_204_NO_CONTENT,
-            responses=errors(401, 403, 404, 429), summary="Delete an image and its picture")
+            responses=errors(SIGNED_IN, ImageNotFound), summary="Delete an image and its picture")
     async def delete_image(
         self, image_id: FromPath[str], delete_image: Injected[DeleteImage],
         principal: CurrentUser,
@@ -88,7 +103,8 @@ class ImagesController(Controller):
         await delete_image(principal.user.id, image_id)
 
 
-@get("/files/{key:path}", tags=["images"], responses=errors(403, 404, 429),
+@get("/files/{key:path}", tags=["images"],
+     responses=errors(SignedUrlRefused, SignedUrlExpired, NotFound),
      summary="A stored picture behind an expiring signed link (embedded default only)",
      media_type="image/png")
 async def signed_file(

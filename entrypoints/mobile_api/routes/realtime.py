@@ -7,14 +7,14 @@ from litestar.status_codes import HTTP_200_OK
 from application.auth.tokens import TokenFactory
 from domain.shared.clock import utcnow
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import SIGNED_IN, errors
 from entrypoints.mobile_api.schemas import RealtimeTokenView
 from entrypoints.wiring.di import Injected
 from entrypoints.wiring.settings import Settings
 
 
 @post("/realtime/token", status_code=HTTP_200_OK, tags=["realtime"],
-      dependencies={"principal": Provide(provide_principal)}, responses=errors(401, 403, 429),
+      dependencies={"principal": Provide(provide_principal)}, responses=errors(SIGNED_IN),
       security=[{"bearer": []}], summary="A 60-second token for the edge WebSocket gateway")
 async def realtime_token(
     tokens: Injected[TokenFactory], settings: Injected[Settings], principal: CurrentUser,

@@ -7,15 +7,26 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.identity.linked_identities import LinkIdentity, ListIdentities, UnlinkIdentity
 from application.identity.provider_sign_in import SignInWithProvider
+from domain.devices.model import InvalidDeviceId, InvalidPlatform
 from domain.shared.errors import NotFound
-from domain.users.identities import Provider
+from domain.users.identities import (
+    IdentityInUse,
+    IdTokenReplayed,
+    InvalidIdToken,
+    LastSignInMethod,
+    MembersOnly,
+    Provider,
+    ProviderAlreadyLinked,
+    ProviderDisabled,
+)
+from domain.users.model import AlreadyMember, EmailInUse
 from entrypoints.mobile_api.auth import (
     CurrentUser,
     MaybeUser,
     provide_optional_principal,
     provide_principal,
 )
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.mobile_api.schemas import SessionView
 from entrypoints.mobile_api.schemas_social import (
     IdentitiesView,
@@ -44,7 +55,9 @@ class ProviderSessionsController(Controller):
     security = BEARER
 
     @post("/apple", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          responses=errors(401, 403, 404, 409, 422, 429),
+          responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
+                           IdentityInUse, AlreadyMember, EmailInUse, InvalidDeviceId,
+                           InvalidPlatform),
           summary="Sign in with Apple and bind this device", description=SIGN_IN)
     async def apple(
         self, data: JSONBody[ProviderSignInRequest],
@@ -57,7 +70,9 @@ class ProviderSessionsController(Controller):
             principal))
 
     @post("/google", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          responses=errors(401, 403, 404, 409, 422, 429),
+          responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
+                           IdentityInUse, AlreadyMember, EmailInUse, InvalidDeviceId,
+                           InvalidPlatform),
           summary="Sign in with Google and bind this device", description=SIGN_IN)
     async def google(
         self, data: JSONBody[ProviderSignInRequest],
@@ -76,7 +91,7 @@ class IdentitiesController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
     security = BEARER
 
-    @get("/", responses=errors(401, 403, 429), summary="Apple and Google sign-ins linked")
+    @get("/", responses=errors(SIGNED_IN), summary="Apple and Google sign-ins linked")
     async def list_identities(
         self, list_identities: Injected[ListIdentities], principal: CurrentUser
     ) -> IdentitiesView:
@@ -84,7 +99,8 @@ class IdentitiesController(Controller):
         return IdentitiesView([IdentityView.of(i) for i in await list_identities(principal)])
 
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
-          responses=errors(401, 403, 404, 409, 422, 429),
+          responses=errors(SIGNED_IN, BODY, MembersOnly, InvalidIdToken, IdTokenReplayed,
+                           ProviderDisabled, IdentityInUse, ProviderAlreadyLinked),
           summary="Link Apple or Google to this account",
           description="Errors: 401 invalid_token or token_replayed (the token was used "
                       "from another device than this session's), 403 members_only (a "
@@ -100,7 +116,7 @@ class IdentitiesController(Controller):
             principal, Provider(data.provider), data.id_token, data.nonce))
 
     @delete("/{provider:str}", status_code=HTTP_204_NO_CONTENT,
-            responses=errors(401, 403, 404, 409, 429),
+            responses=errors(SIGNED_IN, NotFound, LastSignInMethod),
             summary="Unlink Apple or Google (never the last way to sign in)",
             description="Errors: 404 not_found (not linked), 409 last_sign_in_method (no "
                         "password and no other provider would be left).")

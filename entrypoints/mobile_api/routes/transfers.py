@@ -5,8 +5,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
+from domain.devices.model import InvalidDeviceId, InvalidPlatform
+from domain.transfers.model import InvalidTransferCode, MalformedTransferCode
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
-from entrypoints.mobile_api.openapi import errors
+from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
 from entrypoints.mobile_api.schemas import RedeemRequest, SessionView, TransferCodeView
 from entrypoints.wiring.di import Injected
 
@@ -16,7 +18,7 @@ class TransferCodesController(Controller):
     tags = ["transfer"]
 
     @post("/", status_code=HTTP_201_CREATED, dependencies={"principal": Provide(provide_principal)},
-          responses=errors(401, 403, 429), security=[{"bearer": []}],
+          responses=errors(SIGNED_IN), security=[{"bearer": []}],
           summary="A one-time code to move this account to a new phone")
     async def issue(
         self, issue_transfer_code: Injected[IssueTransferCode], principal: CurrentUser
@@ -27,7 +29,8 @@ class TransferCodesController(Controller):
         return TransferCodeView(issued.code, issued.expires_at)
 
     @post("/redeem", status_code=HTTP_200_OK, opt={"limit": "redeem"},
-          responses=errors(403, 404, 422, 429),
+          responses=errors(BODY, MalformedTransferCode, InvalidTransferCode, InvalidDeviceId,
+                           InvalidPlatform),
           summary="Move the account to this phone; older devices are signed out")
     async def redeem(
         self, data: JSONBody[RedeemRequest],
