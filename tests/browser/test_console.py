@@ -64,6 +64,10 @@ def test_sign_in_wrong_password_then_sign_out(browser: Browser, server: LiveServ
         page.goto(f"{server.base_url}/")
         expect(page).to_have_url(re.compile(r"/sign-in"))
         assert offline.blocked == [] and offline.dialogs == []
+        sign_in(page, server)
+        for action in ("console.signed_in", "console.signed_out", "admin.login_failed"):
+            page.goto(f"{server.base_url}/audit?action={action}")
+            expect(page.locator("tbody tr").first).to_contain_text(ADMIN_EMAIL)
     finally:
         page.context.close()
 
@@ -150,6 +154,8 @@ def test_rotate_and_revoke_a_key_after_typing_its_id(
     expect(page.locator(".timeline-item", has_text=kid)).to_have_class(
         re.compile("state-revoked"))
     audit_shows(page, server, "key.revoked", kid)
+    page.goto(f"{server.base_url}/audit?action=keys.rotated")
+    expect(page.locator("tbody tr").first).to_contain_text(ADMIN_EMAIL)
 
 
 def test_broadcast_reaches_a_connected_socket(console: OfflinePage, server: LiveServer) -> None:
