@@ -9,6 +9,7 @@ from application.ports.identity import IdentityProvider
 from application.ports.messaging import SessionEvents
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.devices.model import Device
+from domain.sessions.model import RefreshFamily
 from domain.shared.errors import NotFound
 from domain.users.model import User
 
@@ -31,6 +32,8 @@ class UserDetails:
     devices: list[Device]
     image_count: int
     live_sessions: int
+    sessions: tuple[RefreshFamily, ...] = ()
+    """The live ones: device, signed in when, last refreshed when, expiring when."""
 
 
 class SearchUsers:
@@ -63,7 +66,7 @@ class ShowUser:
             devices = await uow.devices.for_user(user_id)
             images = await uow.images.count_for_user(user_id)
             sessions = await uow.sessions.live_for_user(user_id, self._clock())
-        return UserDetails(user, devices, images, len(sessions))
+        return UserDetails(user, devices, images, len(sessions), tuple(sessions))
 
 
 class SetUserStatus:

@@ -118,6 +118,8 @@ async def test_revoking_a_device_signs_it_out(stack: ConsoleStack) -> None:
     csrf = await stack.signed_in()
     detail = await stack.client.get(f"/users/{user_id}")
     assert "phone-one-0001" in detail.text
+    sessions = detail.text.split('id="sessions-title"')[1]
+    assert "phone-one-0001" in sessions  # its live session
     confirm = await stack.client.get(f"/users/{user_id}/devices/phone-one-0001/revoke")
     assert confirm.status_code == 200 and "Sign the device out" in confirm.text
     done = await stack.client.post(f"/users/{user_id}/devices/phone-one-0001/revoke", data={
@@ -126,6 +128,8 @@ async def test_revoking_a_device_signs_it_out(stack: ConsoleStack) -> None:
     assert (await stack.client.get(f"{API}/me", headers=bearer(guest["tokens"]))).status_code \
         == 401
     assert "device.revoked" in await audit_actions(stack)
+    after = (await stack.client.get(f"/users/{user_id}")).text
+    assert "No live sessions." in after
 
 
 async def test_what_users_wrote_is_shown_escaped(stack: ConsoleStack) -> None:
