@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from application.ports.metrics import REFRESH_OUTCOMES
+from tests.support.images import FAST, request_image, running_worker, wait_for_status
 from tests.support.metrics import free_port, label_values, scrape, value
 from tests.support.phone import API, bearer, device_id, new_guest
 from tests.support.stack import running_stack
@@ -133,3 +134,27 @@ async def test_a_retry_inside_the_reuse_interval_counts_as_raced_and_a_late_one_
     assert {outcome: value(samples, "atelier_refresh_total", outcome=outcome)
             for outcome in ("rotated", "raced", "expired")} == {
         "rotated": 1, "raced": 1, "expired": 1}
+
+
+async def test_the_worker_serves_its_own_metrics_beside_the_api(
+    tmp_path: Path, sqlite_url: str, metrics_port: int
+) -> None:
+    worker_port = free_port()
+    async with running_stack(tmp_path, sqlite_url, metrics_port=metrics_port, **FAST) as stack:
+        worker_settings = stack.settings.model_copy(update={"metrics_port": worker_port})
+        async with running_worker(worker_settings):
+            tokens = (await new_guest(stack.client))["tokens"]
+            created = await request_image(stack.client, tokens)
+            assert created.status_code == 202, created.text
+            assert (await wait_for_status(stack.client, tokens, created.json()["id"])
+                    )["status"] == "ready"
+            worker, api = await scrape(worker_port), await scrape(metrics_port)
+
+    assert value(worker, "atelier_jobs_total", outcome="ready") == 1
+    assert value(worker, "atelier_generation_seconds_count") == 1
+    assert value(worker, "atelier_queue_depth", queue="jobs") == 0
+    assert label_values(worker, f"{DURATION}_count", "route") == set()  # no HTTP in a worker
+    assert value(api, "atelier_jobs_total", outcome="ready") == 0  # each process its own
+    assert value(api, f"{DURATION}_count", entrypoint="mobile_api", route=f"{API}/images",
+                 method="POST", status="202") == 1
+    assert ("atelier_outbox_lag_seconds", frozenset()) in api
