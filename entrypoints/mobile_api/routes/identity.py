@@ -23,7 +23,6 @@ from application.ports.identity import (
     InvalidConfirmationCode,
     InvalidCredentials,
 )
-from domain.devices.model import InvalidDeviceId, InvalidPlatform
 from domain.guests.rules import CannotMergeIntoSelf
 from domain.sessions.model import (
     DeviceMismatch,
@@ -77,7 +76,7 @@ class AccountsController(Controller):
     tags = ["identity"]
 
     @post("/guests", status_code=HTTP_201_CREATED, opt={"limit": "guests"},
-          responses=errors(BODY, InvalidDeviceId, InvalidPlatform),
+          responses=errors(BODY),
           summary="Create a guest bound to this device")
     async def create_guest(
         self, data: JSONBody[GuestRequest], create_guest: Injected[CreateGuest]
@@ -89,7 +88,7 @@ class AccountsController(Controller):
     @post("/accounts", status_code=HTTP_201_CREATED, opt={"limit": "sessions"},
           dependencies={"principal": Provide(provide_optional_principal)},
           responses=errors(SIGNED_IN, BODY, InvalidEmail, WeakPassword, EmailDomainNotAllowed,
-                           EmailInUse, AlreadyMember, InvalidDeviceId, InvalidPlatform),
+                           EmailInUse, AlreadyMember),
           security=BEARER,
           summary="Register; with a guest's bearer token, upgrade that guest in place")
     async def register(
@@ -146,7 +145,7 @@ class SessionsController(Controller):
 
     @post("/", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(BODY, InvalidEmail, InvalidCredentials, EmailNotConfirmed, UserDisabled,
-                           AccountLocked, InvalidDeviceId, InvalidPlatform),
+                           AccountLocked),
           summary="Log in and bind this device")
     async def login(
         self, data: JSONBody[LoginRequest], login: Injected[Login], source_ip: Injected[str]
@@ -160,7 +159,7 @@ class SessionsController(Controller):
 
     @post("/refresh", status_code=HTTP_200_OK,
           responses=errors(BODY, InvalidRefreshToken, RefreshTokenExpired, RefreshTokenRevoked,
-                           RefreshTokenReused, DeviceMismatch, ConcurrentUpdate, InvalidDeviceId),
+                           RefreshTokenReused, DeviceMismatch, ConcurrentUpdate),
           summary="New tokens; the refresh token rotates")
     async def refresh(
         self, data: JSONBody[RefreshRequest], refresh_session: Injected[RefreshSession]

@@ -7,7 +7,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.identity.linked_identities import LinkIdentity, ListIdentities, UnlinkIdentity
 from application.identity.provider_sign_in import SignInWithProvider
-from domain.devices.model import InvalidDeviceId, InvalidPlatform
 from domain.shared.errors import NotFound
 from domain.users.identities import (
     IdentityInUse,
@@ -56,8 +55,7 @@ class ProviderSessionsController(Controller):
 
     @post("/apple", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
-                           IdentityInUse, AlreadyMember, EmailInUse, InvalidDeviceId,
-                           InvalidPlatform),
+                           IdentityInUse, AlreadyMember, EmailInUse),
           summary="Sign in with Apple and bind this device", description=SIGN_IN)
     async def apple(
         self, data: JSONBody[ProviderSignInRequest],
@@ -71,8 +69,7 @@ class ProviderSessionsController(Controller):
 
     @post("/google", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
-                           IdentityInUse, AlreadyMember, EmailInUse, InvalidDeviceId,
-                           InvalidPlatform),
+                           IdentityInUse, AlreadyMember, EmailInUse),
           summary="Sign in with Google and bind this device", description=SIGN_IN)
     async def google(
         self, data: JSONBody[ProviderSignInRequest],

@@ -5,7 +5,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.transfers.issue_code import IssueTransferCode
 from application.transfers.redeem_code import RedeemTransferCode
-from domain.devices.model import InvalidDeviceId, InvalidPlatform
 from domain.transfers.model import InvalidTransferCode, MalformedTransferCode
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
 from entrypoints.mobile_api.openapi import BODY, SIGNED_IN, errors
@@ -29,8 +28,7 @@ class TransferCodesController(Controller):
         return TransferCodeView(issued.code, issued.expires_at)
 
     @post("/redeem", status_code=HTTP_200_OK, opt={"limit": "redeem"},
-          responses=errors(BODY, MalformedTransferCode, InvalidTransferCode, InvalidDeviceId,
-                           InvalidPlatform),
+          responses=errors(BODY, MalformedTransferCode, InvalidTransferCode),
           summary="Move the account to this phone; older devices are signed out")
     async def redeem(
         self, data: JSONBody[RedeemRequest],
