@@ -53,6 +53,7 @@ from terraform_eval import Module, attributes, blocks
 from workloads import ACCOUNT, containers, estate, lambda_environments, role_policies
 
 from adapters.sql.tables import images, users
+from application.images.fail_dead_job import GAVE_UP
 from domain.shared.clock import utcnow
 from domain.shared.ids import new_id
 from entrypoints.lambdas import bootstrap
@@ -92,7 +93,9 @@ class Deployment:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    async def environment(self, family: str, **overrides: str) -> dict[str, str]:
+    async def environment(self, family: str, as_workload: str | None = None,
+                          **overrides: str) -> dict[str, str]:
+        workload = as_workload or family
         container = containers(self.root)[family]
         environment = {k: str(v) for k, v in container.environment.items()}
         async with self.aws.client("secretsmanager") as secrets:
@@ -101,20 +104,24 @@ class Deployment:
                     "SecretString"]
         return {**environment, "AWS_ENDPOINT_URL": self.aws.endpoint_url,
                 "AWS_ACCESS_KEY_ID": DUMMY_KEY, "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
-                "ATELIER_DATA_DIR": str(self.tmp / family),
-                **recording_environment(self.calls_file(family)), **overrides}
+                "ATELIER_DATA_DIR": str(self.tmp / workload),
+                **recording_environment(self.calls_file(workload)), **overrides}
 
     async def start(self, stack: contextlib.AsyncExitStack, family: str,
+                    command_override: list[str] | None = None, as_workload: str | None = None,
                     **overrides: str) -> AtelierProcess:
-        command = container_command(self.root, family)
+        """Runs `family`'s container as its task definition states it; a one-off task
+        (`aws ecs run-task --overrides`) gives its own command and is recorded apart."""
+        command = command_override or container_command(self.root, family)
         if "--port" in command:
             self.ports[family] = free_port()
             command[command.index("--port") + 1] = str(self.ports[family])
             command[command.index("--host") + 1] = "127.0.0.1"
+        workload = as_workload or family
         process = await stack.enter_async_context(atelier(
-            *command, env=await self.environment(family, **overrides),
-            log=self.tmp / f"{family}.log"))
-        self.processes[family] = process
+            *command, env=await self.environment(family, as_workload, **overrides),
+            log=self.tmp / f"{workload}.log"))
+        self.processes[workload] = process
         return process
 
     async def listening(self, family: str) -> None:
@@ -337,6 +344,17 @@ async def dead_letter_flow(d: Deployment, image_id: str) -> None:
     await wait_until(parked, "the worker to park the dead letter")
 
 
+async def gave_up_job(engine: Any, user_id: str) -> str:
+    """An image whose job failed after its retries: what `atelier jobs redrive` resends."""
+    image_id, now = new_id(), utcnow()
+    async with engine.begin() as connection:
+        await connection.execute(insert(images).values(
+            id=image_id, user_id=user_id, status="failed", prompt="a blue heron",
+            size="1024x1024", quality="low", failure_reason=GAVE_UP, created_at=now,
+            updated_at=now, completed_at=now))
+    return image_id
+
+
 def lambda_flows(d: Deployment, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Call]]:
     """Each trigger in-process with its function's environment (the runtime's boto3)."""
     recorded = {}
@@ -364,6 +382,10 @@ async def fake_openai() -> AsyncIterator[str]:
         yield url
 
 
+ONE_OFF_TASKS = {"jobs-redrive": "worker"}
+"""Runbook commands run as one-off tasks of a service's family, under that family's role."""
+
+
 def refusals(d: Deployment, calls: dict[str, list[Call]]) -> list[str]:
     policies = {**role_policies(d.root.module("compute"), "task"),
                 **role_policies(d.root.module("identity"), "trigger")}
@@ -371,8 +393,9 @@ def refusals(d: Deployment, calls: dict[str, list[Call]]) -> list[str]:
     iam = d.iam_estate()
     found = []
     for workload, made in calls.items():
-        role = f"{name}-{workload}" + ("" if workload in ("pre-sign-up", "post-confirmation")
-                                       else "-task")
+        family = ONE_OFF_TASKS.get(workload, workload)
+        role = f"{name}-{family}" + ("" if family in ("pre-sign-up", "post-confirmation")
+                                     else "-task")
         found += Policy.from_documents(role, policies.get(role, [])).refused(iam, made)
     return found
 
@@ -399,6 +422,12 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         rotation = await d.start(stack, "keys-rotate")  # the scheduled task, run once
         member = await mobile_flows(d)
         await dead_letter_flow(d, member["image_id"])
+        # The runbook's DLQ redrive: a one-off task of the worker's family (its role),
+        # sending a job that gave up back to the work queue.
+        await gave_up_job(engine, member["user_id"])
+        redrive = await d.start(stack, "worker", ["jobs", "redrive", "--limit", "10"],
+                                as_workload="jobs-redrive")
+        assert await asyncio.wait_for(redrive.process.wait(), 120) == 0, redrive.output()
         # The hosted UI is what only AWS serves: a local admin signs in instead.
         await d.start(stack, "console", ATELIER_ADMIN_AUTH="local")
         await d.listening("console")
@@ -419,7 +448,7 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         await asyncio.gather(*(p.terminate() for p in d.processes.values()))
 
     calls = {w: d.calls(w) for w in ("mobile-api", "worker", "admin-api", "console", "gateway",
-                                     "keys-rotate", "guests-purge")}
+                                     "keys-rotate", "guests-purge", "jobs-redrive")}
     calls.update(await asyncio.to_thread(lambda_flows, d, monkeypatch))  # a Lambda has no loop
     made = {w: {f"{c.service}:{c.operation}" for c in cs} for w, cs in calls.items()}
     # The flows did reach AWS (a recorder that saw nothing would pass anything).
@@ -433,6 +462,8 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
             "s3:DeleteObject", "sqs:GetQueueAttributes"} <= made["console"], made["console"]
     assert {"secretsmanager:GetSecretValue"} <= made["post-confirmation"]
     assert {"s3:DeleteObject"} <= made["guests-purge"]
+    assert {"sqs:ReceiveMessage", "sqs:SendMessage"} <= made["jobs-redrive"], made[
+        "jobs-redrive"]
     refused = refusals(d, calls)
     assert not refused, "calls the Terraform's roles do not grant:\n" + "\n".join(refused)
     assert ACCOUNT in d.known["aws_sqs_queue.dlq.arn"]

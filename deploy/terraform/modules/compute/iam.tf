@@ -301,6 +301,14 @@ data "aws_iam_policy_document" "task_worker" {
     resources = [var.dlq_arn]
   }
 
+  # `atelier jobs redrive`, run as a one-off task of this family (docs/operations.md):
+  # dead letters go back onto the work queue.
+  statement {
+    sid       = "RedriveJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.queue_arn]
+  }
+
   statement {
     sid       = "StoreImages"
     actions   = ["s3:PutObject", "s3:GetObject"]
