@@ -64,7 +64,7 @@ async def follow_revocations(
 ) -> None:
     """Runs until cancelled: ended sessions are dropped from `cache`, revoked keys from
     `keys`."""
-    async for message in bus.listen():
+    async for message in bus.listen((AUTH_CHANNEL, KEYS_CHANNEL)):
         try:
             await _apply(message, cache, keys)
         except Exception:

@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,12 +31,28 @@ class RealtimeBus(Protocol):
         self, channel: str, data: dict[str, Any], traceparent: str | None = None
     ) -> None: ...
 
-    def listen(self) -> AsyncIterator[BusMessage]:
-        """Every message published after the call, on every channel."""
+    def listen(self, channels: Collection[str] | None = None) -> AsyncIterator[BusMessage]:
+        """Every message published after the call: on every channel (None), or only on
+        `channels` and on the channels this node has joined (`NodeBus.join`)."""
         ...
 
     @property
     def healthy(self) -> bool: ...
+
+
+class NodeBus(RealtimeBus, Protocol):
+    """A bus whose node receives only the channels it follows: the fixed channels of its
+    listeners, plus the channels joined for the sockets it holds (reference counted)."""
+
+    async def join(self, channel: str) -> None:
+        """Follows `channel` on this node; returns once messages on it reach the node's
+        listeners. Raises TimeoutError if the subscription is not in place within the bus's
+        confirmation wait."""
+        ...
+
+    def leave(self, channel: str) -> None:
+        """Undoes one `join`; the node stops receiving `channel` with the last one."""
+        ...
 
 
 class AuthCache(Protocol):

@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind
 from adapters.crypto.eddsa import InvalidToken
 from application.auth.session_events import AUTH_CHANNEL, KEY_REVOKED, SESSIONS_ENDED
 from application.keys.manage_keys import KEYS_CHANNEL
-from application.ports.messaging import BusMessage, RealtimeBus
+from application.ports.messaging import BusMessage, NodeBus
 from entrypoints.edge_gateway.admission import (
     Admitted,
     TokenAdmission,
@@ -47,6 +47,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_QUERY_BYTES = 8192
 DELIVERABLE_PREFIXES = ("user:",)
+NODE_CHANNELS = ("broadcast", KEYS_CHANNEL, AUTH_CHANNEL)
+"""What every node follows whatever sockets it holds; a user's channel is followed only
+while a socket of that user is open here."""
 FIRST_KEYS_WAIT = 2.0  # a handshake at cold start waits this long for the first key set
 
 
@@ -96,7 +99,7 @@ class Gateway:
         self,
         admission: TokenAdmission,
         hub: ConnectionHub,
-        bus: RealtimeBus,
+        bus: NodeBus,
         jwks: KeySet,
         handshakes: TokenBucket,
         limits: GatewayLimits,
@@ -185,19 +188,34 @@ class Gateway:
         return admitted
 
     async def _serve(self, admitted: Admitted, scope: Scope, receive: Receive, send: Send) -> None:
+        joined: list[str] = []
         try:
-            await send({"type": "websocket.accept"})
-            self._metrics.handshake("accepted", "none")
+            # The node follows the socket's channels before the handshake completes, and
+            # the hub holds what arrives until the accept is out: nothing is lost between.
+            try:
+                for channel in admitted.channels:
+                    await self._bus.join(channel)
+                    joined.append(channel)
+            except Exception:
+                log.warning("could not follow a socket's channels; refusing")
+                self._metrics.handshake("refused", "bus_unavailable")
+                await _deny(scope, send, 503, "unavailable", "realtime bus unavailable", 1)
+                return
             age = self._limits.max_connection_age * random.uniform(0.9, 1.0)
             connection = Connection(send, admitted.kid, admitted.channels,
                                     time.monotonic() + age, admitted.subject,
                                     admitted.device_id)
-            self._hub.add(connection)
+            self._hub.add(connection, held=True)
             try:
+                await send({"type": "websocket.accept"})
+                self._metrics.handshake("accepted", "none")
+                self._hub.release(connection)
                 await self._read_until_closed(connection, receive)
             finally:
                 self._hub.discard(connection)
         finally:
+            for channel in joined:
+                self._bus.leave(channel)
             _release(self._per_token, admitted.token_id)
 
     def _refusal(self) -> tuple[str, str, int] | None:
@@ -244,7 +262,7 @@ class Gateway:
     async def _listen(self) -> None:
         while True:
             try:
-                async for message in self._bus.listen():
+                async for message in self._bus.listen(NODE_CHANNELS):
                     self._metrics.messages_delivered(await self.dispatch(message))
             except asyncio.CancelledError:
                 raise

@@ -75,10 +75,23 @@ class ConnectionHub:
     def __len__(self) -> int:
         return len(self._all)
 
-    def add(self, connection: Connection) -> None:
+    def add(self, connection: Connection, held: bool = False) -> None:
+        """Registers the socket; a `held` one (not accepted yet) queues what reaches it
+        until `release`."""
+        if held:
+            connection.backlog = deque()
         self._all.add(connection)
         for channel in connection.channels:
             self._channels.setdefault(channel, set()).add(connection)
+
+    def release(self, connection: Connection) -> None:
+        """Starts sending to a held socket, what queued while it was held first."""
+        if connection.closed or connection.backlog is None:
+            return
+        if connection.backlog:
+            self._spawn(self._drain(connection, None))
+        else:
+            connection.backlog = None
 
     def discard(self, connection: Connection) -> None:
         connection.closed = True
@@ -124,9 +137,10 @@ class ConnectionHub:
         self._spawn(self._drain(connection, _Resume(coro, awaiting)))  # type: ignore[arg-type]
         return True
 
-    async def _drain(self, connection: Connection, pending: _Resume) -> None:
+    async def _drain(self, connection: Connection, pending: _Resume | None) -> None:
         try:
-            await pending
+            if pending is not None:
+                await pending
             while connection.backlog and not connection.closed:
                 await connection.send(connection.backlog.popleft())
         except Exception:

@@ -31,9 +31,9 @@ NewBus = Callable[[], RealtimeBus]
 class Listener:
     """One `listen()` iteration, started (subscribed) before the test publishes."""
 
-    def __init__(self, bus: RealtimeBus) -> None:
+    def __init__(self, bus: RealtimeBus, channels: tuple[str, ...] | None = None) -> None:
         self._bus = bus
-        self._messages = bus.listen()
+        self._messages = bus.listen(channels)
         self._pending: asyncio.Future[BusMessage] | None = None
 
     async def start(self) -> "Listener":
@@ -291,3 +291,133 @@ async def test_the_trace_context_travels_beside_the_data(
     traced, untraced = await listener.next(), await listener.next()
     assert (traced.data, traced.traceparent) == ({"type": "image.ready", "id": "i1"}, traceparent)
     assert (untraced.data, untraced.traceparent) == ({"type": "image.ready", "id": "i2"}, None)
+
+
+# --- following channels: a node receives only what its sockets need ----------------------
+
+async def test_a_listener_on_named_channels_hears_those_and_the_joined_ones_only(
+    bus: RealtimeBus,
+) -> None:
+    node: Any = bus
+    listener = await Listener(bus, ("broadcast", "internal:keys")).start()
+    everything = await Listener(bus).start()
+    try:
+        await node.join("user:ada")
+        for channel in ("user:bob", "user:ada", "internal:auth", "broadcast", "internal:keys"):
+            await bus.publish(channel, {"for": channel})
+        assert [c for c, _ in await listener.receive(3)] == [
+            "user:ada", "broadcast", "internal:keys"]
+        assert await listener.hears_nothing()
+        assert len(await everything.receive(5)) == 5  # a listener on every channel hears all
+    finally:
+        await listener.close()
+        await everything.close()
+
+
+async def test_a_joined_channel_is_followed_until_its_last_join_is_left(
+    bus: RealtimeBus,
+) -> None:
+    node: Any = bus
+    listener = await Listener(bus, ("broadcast",)).start()
+    try:
+        await node.join("user:ada")
+        await node.join("user:ada")  # two sockets of one user
+        node.leave("user:ada")
+        await bus.publish("user:ada", {"n": 1})
+        assert await listener.receive(1) == [("user:ada", {"n": 1})]
+        node.leave("user:ada")
+        await asyncio.sleep(0.05)  # the UNSUBSCRIBE is on its way
+        await bus.publish("user:ada", {"n": 2})
+        await bus.publish("broadcast", {"n": 3})
+        assert await listener.receive(1) == [("broadcast", {"n": 3})]
+        assert await listener.hears_nothing()
+    finally:
+        await listener.close()
+
+
+async def test_a_message_published_as_soon_as_join_returns_is_heard(bus: RealtimeBus) -> None:
+    """`join` returns once the subscription is in place: the gateway joins before it
+    completes a handshake, so nothing published after the socket opened is lost."""
+    node: Any = bus
+    listener = await Listener(bus, ("broadcast",)).start()
+    try:
+        for n in range(20):
+            await node.join(f"user:u{n}")
+            await bus.publish(f"user:u{n}", {"n": n})
+        assert await listener.receive(20) == [(f"user:u{n}", {"n": n}) for n in range(20)]
+    finally:
+        await listener.close()
+
+
+def envelope(channel: str) -> str:
+    return json.dumps({"channel": channel, "data": {}})
+
+
+def redis_node(client: redis.asyncio.Redis, prefix: str) -> RedisRealtimeBus:
+    """One gateway node: its own subscription connection, named so a test can find it."""
+    return RedisRealtimeBus(client, prefix=prefix, backoff=0.05,
+                            client_name=f"atelier-test-node-{secrets.token_hex(4)}")
+
+
+async def test_redis_sends_a_user_s_messages_only_to_the_node_holding_that_user(
+    redis_client: redis.asyncio.Redis,
+) -> None:
+    prefix = f"atelier:test:{secrets.token_hex(6)}:"
+    first, second = redis_node(redis_client, prefix), redis_node(redis_client, prefix)
+    node_channels = ("broadcast", "internal:keys", "internal:auth")
+    on_first = await Listener(first, node_channels).start()
+    on_second = await Listener(second, node_channels).start()
+    try:
+        await first.join("user:ada")
+        await second.join("user:bob")
+        # PUBLISH answers how many subscriptions Redis sent the message to.
+        assert await redis_client.publish(prefix + "user:ada", envelope("user:ada")) == 1
+        assert await redis_client.publish(prefix + "user:bob", envelope("user:bob")) == 1
+        assert await redis_client.publish(prefix + "user:cy", envelope("user:cy")) == 0
+        assert await on_first.receive(1) == [("user:ada", {})]
+        assert await on_second.receive(1) == [("user:bob", {})]
+        assert await on_first.hears_nothing() and await on_second.hears_nothing()
+        for channel in node_channels:
+            await first.publish(channel, {"to": "every node"})
+            assert await on_first.receive(1) == [(channel, {"to": "every node"})]
+            assert await on_second.receive(1) == [(channel, {"to": "every node"})]
+        assert not [p for p in await redis_client.pubsub_channels(prefix + "*")
+                    if p.decode().removeprefix(prefix) not in (
+                        *node_channels, "user:ada", "user:bob")]
+    finally:
+        await on_first.close()
+        await on_second.close()
+
+
+async def test_after_its_connection_is_killed_a_node_resubscribes_everything_it_follows(
+    redis_client: redis.asyncio.Redis,
+) -> None:
+    prefix = f"atelier:test:{secrets.token_hex(6)}:"
+    node = redis_node(redis_client, prefix)
+    listener = await Listener(node, ("broadcast",)).start()
+    try:
+        for n in range(3000):  # more than one SUBSCRIBE batch
+            await node.join(f"user:u{n}")
+        name = node._client_name  # the test finds its own connection
+        [mine] = [c for c in await redis_client.client_list(_type="pubsub")
+                  if c.get("name") == name]
+        assert int(mine["sub"]) == 3001
+        await redis_client.execute_command("CLIENT", "KILL", "ID", mine["id"])
+        deadline = time.monotonic() + WAIT
+        while node.healthy:  # it notices
+            assert time.monotonic() < deadline, "the node never noticed the kill"
+            await asyncio.sleep(0.005)
+        while not node.healthy:  # and comes back
+            assert time.monotonic() < deadline + WAIT, "the node never resubscribed"
+            await asyncio.sleep(0.005)
+        [again] = [c for c in await redis_client.client_list(_type="pubsub")
+                   if c.get("name") == name]
+        assert again["id"] != mine["id"] and int(again["sub"]) == 3001
+        await node.publish("user:u2999", {"n": 1})
+        await node.publish("broadcast", {"n": 2})
+        assert await listener.receive(2) == [("user:u2999", {"n": 1}), ("broadcast", {"n": 2})]
+        await node.join("user:late")  # joins after the reconnect go out too
+        await node.publish("user:late", {"n": 3})
+        assert await listener.receive(1) == [("user:late", {"n": 3})]
+    finally:
+        await listener.close()
