@@ -2,7 +2,7 @@
 
 A message published once reaches sockets on both; a killed subscription makes /readyz
 fail until the node has resubscribed, after which delivery resumes; SIGTERM drains with
-close code 1012.
+close code 1012; each node receives only the messages of the users whose sockets it holds.
 """
 
 import asyncio
@@ -61,7 +61,7 @@ def gateway_process(
         log.close()
 
 
-async def wait_ready(address: str, timeout: float = 30.0) -> None:
+async def wait_ready(address: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(trust_env=False) as client:
         while time.monotonic() < deadline:
@@ -152,3 +152,56 @@ async def test_sigterm_drains_with_1012_and_revocation_reaches_every_node(
         with pytest.raises(Exception) as refused:
             await connect(f"ws://{nodes[0][0]}/v1/realtime?token={token}")
         assert refused.value.response.status_code == 403  # type: ignore[attr-defined]
+
+
+async def test_each_node_receives_only_the_messages_of_the_users_it_holds(
+    redis_url: str, redis_client: redis.asyncio.Redis, tmp_path: Path
+) -> None:
+    prefix = f"atelier:test:{secrets.token_hex(4)}:"
+    bus = RedisRealtimeBus(redis_client, prefix=prefix)
+
+    async def receivers(channel: str) -> int:
+        """How many subscriptions Redis sends `channel` to (the nodes that receive it)."""
+        [(_, count)] = await redis_client.pubsub_numsub(prefix + channel)
+        return int(count)
+
+    async with two_gateways(redis_url, tmp_path, prefix) as (nodes, key):
+        ada = sign(key, claims("ada"))  # type: ignore[arg-type]
+        bob = sign(key, claims("bob"))  # type: ignore[arg-type]
+        async with (
+            connect(f"ws://{nodes[0][0]}/v1/realtime?token={ada}") as ada_on_first,
+            connect(f"ws://{nodes[1][0]}/v1/realtime?token={bob}") as bob_on_second,
+        ):
+            # Published the instant the handshake completed: the node followed the user's
+            # channel before accepting, so nothing is lost.
+            await bus.publish("user:ada", {"n": 1})
+            await bus.publish("user:bob", {"n": 2})
+            assert await next_frame(ada_on_first) == {"channel": "user:ada", "data": {"n": 1}}
+            assert await next_frame(bob_on_second) == {"channel": "user:bob", "data": {"n": 2}}
+            # Redis sends each user's messages to the one node holding that user...
+            assert await receivers("user:ada") == 1 and await receivers("user:bob") == 1
+            pids = {str(process.pid) for _, process in nodes}
+            subscribers = [c for c in await redis_client.client_list(_type="pubsub")
+                           if c.get("name", "").removeprefix("atelier-bus-") in pids]
+            assert [int(c["psub"]) for c in subscribers] == [0, 0]  # ...and nothing else
+            # ...while what every node needs reaches both.
+            for channel in ("broadcast", "internal:keys", "internal:auth"):
+                assert await receivers(channel) == 2
+            await bus.publish("broadcast", {"n": 3})
+            for ws in (ada_on_first, bob_on_second):
+                assert await next_frame(ws) == {"channel": "broadcast", "data": {"n": 3}}
+
+            # A second socket of ada elsewhere: her messages now go to both nodes.
+            async with connect(f"ws://{nodes[1][0]}/v1/realtime?token={ada}") as ada_on_second:
+                assert await receivers("user:ada") == 2
+                await bus.publish("user:ada", {"n": 4})
+                for ws in (ada_on_first, ada_on_second):
+                    assert await next_frame(ws) == {"channel": "user:ada", "data": {"n": 4}}
+            deadline = time.monotonic() + 5
+            while await receivers("user:ada") != 1:  # her last socket there left
+                assert time.monotonic() < deadline, "node 2 still follows ada"
+                await asyncio.sleep(0.02)
+        deadline = time.monotonic() + 5
+        while await receivers("user:ada") + await receivers("user:bob"):
+            assert time.monotonic() < deadline, "a node still follows a user who left"
+            await asyncio.sleep(0.02)
