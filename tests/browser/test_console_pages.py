@@ -83,7 +83,9 @@ def test_every_page_is_accessible(tab: OfflinePage, server: LiveServer,
         ("not-found", "/users/no-such-user"),
     ]
     for name, path in signed_in_pages:
-        page.goto(base + path)
+        response = page.goto(base + path)
+        assert response is not None, path
+        assert response.status == (404 if name == "not-found" else 200), (path, response.status)
         violations += check(page, name)
     image_id = page.evaluate("""() => fetch('/images').then(r => r.text()).then(html =>
         (html.match(/\\/images\\/([^\\/"?]+)\\/delete/) || [])[1])""")
