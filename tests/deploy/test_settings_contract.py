@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import AliasChoices
 from sqlalchemy import select
+from terraform_eval import policy_document
 from workloads import (
     ENVIRONMENTS,
     compose_services,
@@ -25,7 +26,9 @@ from workloads import (
     lambda_environments,
 )
 
+from adapters.aws.cognito import COGNITO_PROVIDER_NAMES
 from adapters.sql.tables import users
+from domain.users.identities import Provider
 from entrypoints.lambdas import bootstrap
 from entrypoints.lambdas.cognito_triggers import post_confirmation
 from entrypoints.wiring.settings import Settings
@@ -207,3 +210,143 @@ def test_the_console_signs_admins_in_through_the_pool_hosted_ui(
         f"https://{domain.argument('domain')}.auth.us-east-1.amazoncognito.com")
     assert console.console_session_idle_minutes > 0
     assert console.console_session_absolute_hours * 60 > console.console_session_idle_minutes
+
+
+# Sign in with Apple and Google, as an environment would configure them (terraform.tfvars).
+APPLE_KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:atelier/apple-key-AbCdEf"
+GOOGLE_SECRET_ARN = (
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:atelier/google-secret-AbCdEf")
+APPLE_SIGN_IN = {
+    "services_id": "com.example.atelier.signin",
+    "team_id": "TEAM123456",
+    "key_id": "KEY1234567",
+    "private_key_secret_arn": APPLE_KEY_ARN,
+    "app_client_ids": ["com.example.atelier", "com.example.atelier.signin"],
+}
+GOOGLE_SIGN_IN = {
+    "client_id": "web-client.apps.googleusercontent.com",
+    "client_secret_secret_arn": GOOGLE_SECRET_ARN,
+    "app_client_ids": ["ios.apps.googleusercontent.com", "android.apps.googleusercontent.com"],
+}
+SIGN_IN_VARIABLES = {"ATELIER_APPLE_CLIENT_IDS", "ATELIER_APPLE_TEAM_ID", "ATELIER_APPLE_KEY_ID",
+                     "ATELIER_APPLE_PRIVATE_KEY", "ATELIER_GOOGLE_CLIENT_IDS"}
+
+
+def estate_with_sign_in(env: str) -> Any:
+    root = estate(env)
+    root.arguments["apple_sign_in"] = lambda: APPLE_SIGN_IN
+    root.arguments["google_sign_in"] = lambda: GOOGLE_SIGN_IN
+    return root
+
+
+def social_providers(root: Any) -> dict[str, Any]:
+    identity = root.module("identity")
+    return {name: list(identity.instances("resource", "aws_cognito_identity_provider",
+                                          name).values())
+            for name in ("apple", "google")}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_pool_has_the_apple_and_google_providers_the_mobile_api_links_to(env: str) -> None:
+    """AdminLinkProviderForUser names the provider (SourceUser.ProviderName); Cognito refuses
+    a link to a provider the pool lacks, so each must exist under the name the adapter uses,
+    with the details Cognito requires of its type and its secret read from Secrets Manager."""
+    root = estate_with_sign_in(env)
+    identity = root.module("identity")
+    (apple,) = social_providers(root)["apple"]
+    (google,) = social_providers(root)["google"]
+    assert apple.argument("provider_name") == COGNITO_PROVIDER_NAMES[Provider.APPLE]
+    assert google.argument("provider_name") == COGNITO_PROVIDER_NAMES[Provider.GOOGLE]
+    assert apple.argument("provider_type") == "SignInWithApple"
+    assert google.argument("provider_type") == "Google"
+    pool = "<aws_cognito_user_pool.this.id>"
+    assert str(apple.argument("user_pool_id")) == str(google.argument("user_pool_id")) == pool
+
+    apple_details = apple.argument("provider_details")
+    assert set(apple_details) == {"client_id", "team_id", "key_id", "private_key",
+                                  "authorize_scopes"}
+    assert apple_details["client_id"] == APPLE_SIGN_IN["services_id"]
+    assert apple_details["team_id"] == APPLE_SIGN_IN["team_id"]
+    assert apple_details["key_id"] == APPLE_SIGN_IN["key_id"]
+    assert apple_details["authorize_scopes"] == "email name"
+    google_details = google.argument("provider_details")
+    assert set(google_details) == {"client_id", "client_secret", "authorize_scopes"}
+    assert google_details["client_id"] == GOOGLE_SIGN_IN["client_id"]
+    assert google_details["authorize_scopes"] == "openid email profile"
+    for provider in (apple, google):
+        assert provider.argument("attribute_mapping") == {"email": "email", "username": "sub"}
+
+    # The secrets: values of the secret versions at the configured ARNs, not literals.
+    (apple_key,) = identity.instances(
+        "data", "aws_secretsmanager_secret_version", "apple_private_key").values()
+    (google_secret,) = identity.instances(
+        "data", "aws_secretsmanager_secret_version", "google_client_secret").values()
+    assert apple_key.argument("secret_id") == APPLE_KEY_ARN
+    assert google_secret.argument("secret_id") == GOOGLE_SECRET_ARN
+    assert str(apple_details["private_key"]) == (
+        "<data.aws_secretsmanager_secret_version.apple_private_key[0].secret_string>")
+    assert str(google_details["client_secret"]) == (
+        "<data.aws_secretsmanager_secret_version.google_client_secret[0].secret_string>")
+
+    # The mobile client signs in with passwords only; links need no hosted-UI federation.
+    (mobile,) = identity.instances("resource", "aws_cognito_user_pool_client",
+                                   "mobile").values()
+    assert mobile.argument("allowed_oauth_flows_user_pool_client") is False
+    assert mobile.argument("supported_identity_providers") is None
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_mobile_api_is_given_apple_and_google_sign_in_when_configured(
+    env: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Client ids, team and key id as environment, the .p8 key as an ECS secret: every one a
+    setting the mobile API reads, and only its execution role may read the key."""
+    root = estate_with_sign_in(env)
+    tasks = containers(root)
+    mobile = tasks["mobile-api"]
+    given = {*mobile.environment, *mobile.secrets}
+    assert given >= SIGN_IN_VARIABLES
+    unread = {name for name in given - settings_names() - AWS_VARIABLES
+              if not name.startswith(OTEL_PREFIX)}
+    assert not unread, f"set but read by nothing: {unread}"
+    assert mobile.secrets["ATELIER_APPLE_PRIVATE_KEY"] == APPLE_KEY_ARN
+    assert "ATELIER_APPLE_PRIVATE_KEY" not in mobile.environment
+
+    pem = "-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----"
+    settings = settings_from({**mobile.environment, "ATELIER_APPLE_PRIVATE_KEY": pem},
+                             monkeypatch)
+    assert settings.apple_team_id == APPLE_SIGN_IN["team_id"]
+    assert settings.apple_key_id == APPLE_SIGN_IN["key_id"]
+    assert settings.apple_private_key == pem
+    assert str(settings.apple_client_ids).split(",") == APPLE_SIGN_IN["app_client_ids"]
+    assert str(settings.google_client_ids).split(",") == GOOGLE_SIGN_IN["app_client_ids"]
+
+    # Least privilege: the key reaches the mobile API's execution role and no other.
+    compute = root.module("compute")
+    readers = []
+    for family, document in compute.instances(
+            "data", "aws_iam_policy_document", "execution").items():
+        for statement in policy_document(document)["Statement"]:
+            if "secretsmanager:GetSecretValue" in statement["Action"] and (
+                    APPLE_KEY_ARN in statement["Resource"]):
+                readers.append(family)
+    assert readers == ["mobile-api"]
+    for family, container in tasks.items():
+        if family != "mobile-api":
+            assert not SIGN_IN_VARIABLES & {*container.environment, *container.secrets}, family
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_without_sign_in_variables_there_is_no_provider_and_no_sign_in_setting(
+    env: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = estate(env)  # terraform.tfvars: apple_sign_in = null, google_sign_in = null
+    assert social_providers(root) == {"apple": [], "google": []}
+    identity = root.module("identity")
+    for secret in ("apple_private_key", "google_client_secret"):
+        assert identity.instances("data", "aws_secretsmanager_secret_version", secret) == {}
+    mobile = containers(root)["mobile-api"]
+    assert not SIGN_IN_VARIABLES & {*mobile.environment, *mobile.secrets}
+    settings = settings_from(mobile.environment, monkeypatch)
+    assert settings.apple_client_ids is None and settings.google_client_ids is None
+    assert settings.apple_private_key is None

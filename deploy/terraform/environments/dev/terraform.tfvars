@@ -54,3 +54,8 @@ trace_sample_ratio         = 1
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+
+# Sign in with Apple / Google for the pool and the mobile API: null is off. See docs/deploy.md
+# ("Sign in with Apple and Google") for the values; secrets are Secrets Manager ARNs.
+apple_sign_in  = null
+google_sign_in = null

@@ -209,3 +209,36 @@ variable "github_oidc_provider_arn" {
   description = "ARN of the GitHub Actions OIDC provider (output of bootstrap/)."
   type        = string
 }
+
+variable "apple_sign_in" {
+  description = "Sign in with Apple for the pool and the mobile API (null: off; docs/deploy.md). services_id is the Services ID Cognito signs in with; team_id, key_id and the ARN of the Secrets Manager secret holding the key's .p8 PEM; app_client_ids are what the mobile API accepts (docs/deploy.md)."
+  type = object({
+    services_id            = string
+    team_id                = string
+    key_id                 = string
+    private_key_secret_arn = string
+    app_client_ids         = list(string)
+  })
+  default = null
+
+  # The key itself stays in Secrets Manager: a plain PEM here would sit in tfvars and git.
+  validation {
+    condition     = var.apple_sign_in == null || can(regex("^arn:[^:]+:secretsmanager:", var.apple_sign_in.private_key_secret_arn))
+    error_message = "apple_sign_in.private_key_secret_arn must be the ARN of a Secrets Manager secret."
+  }
+}
+
+variable "google_sign_in" {
+  description = "Sign in with Google for the pool and the mobile API (null: off; docs/deploy.md). client_id and the ARN of the Secrets Manager secret holding the client secret of the web OAuth client Cognito uses; app_client_ids are what the mobile API accepts (docs/deploy.md)."
+  type = object({
+    client_id                = string
+    client_secret_secret_arn = string
+    app_client_ids           = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.google_sign_in == null || can(regex("^arn:[^:]+:secretsmanager:", var.google_sign_in.client_secret_secret_arn))
+    error_message = "google_sign_in.client_secret_secret_arn must be the ARN of a Secrets Manager secret."
+  }
+}

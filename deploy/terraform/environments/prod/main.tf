@@ -98,6 +98,8 @@ module "identity" {
   user_pool_tier              = var.cognito_user_pool_tier
   console_url                 = "https://${var.domain_name}"
   log_retention_days          = var.log_retention_days
+  apple_sign_in               = var.apple_sign_in
+  google_sign_in              = var.google_sign_in
   tags                        = local.tags
 }
 
@@ -173,6 +175,8 @@ module "compute" {
   guests_purge_schedule          = "cron(30 3 * * ? *)"
   maintenance_run_schedule       = "cron(0 4 * * ? *)"
   adot_collector_image           = "public.ecr.aws/aws-observability/aws-otel-collector:v0.45.0"
+  apple_sign_in                  = var.apple_sign_in
+  google_sign_in                 = var.google_sign_in
   metrics_log_retention_days     = 7
   trace_sample_ratio             = var.trace_sample_ratio
   bastion_instance_type          = var.bastion_instance_type

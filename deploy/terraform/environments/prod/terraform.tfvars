@@ -53,3 +53,8 @@ trace_sample_ratio         = 0.05
 
 github_repository        = "example-org/atelier"
 github_oidc_provider_arn = "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"
+
+# Sign in with Apple / Google for the pool and the mobile API: null is off. See docs/deploy.md
+# ("Sign in with Apple and Google") for the values; secrets are Secrets Manager ARNs.
+apple_sign_in  = null
+google_sign_in = null

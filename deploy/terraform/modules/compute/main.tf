@@ -49,6 +49,22 @@ locals {
     ATELIER_COGNITO_CLIENT_ID    = var.cognito_client_id
   }
 
+  # Sign in with Apple and Google in the mobile API, each only when configured: the client
+  # ids its ID tokens must be for, and for Apple the key that signs the client secret with
+  # which a deleted account's Apple tokens are revoked (the .p8 PEM, an ECS secret). The
+  # execution role reads exactly the task's secrets (iam.tf), so this one only when set.
+  apple_environment = var.apple_sign_in == null ? {} : {
+    ATELIER_APPLE_CLIENT_IDS = join(",", var.apple_sign_in.app_client_ids)
+    ATELIER_APPLE_TEAM_ID    = var.apple_sign_in.team_id
+    ATELIER_APPLE_KEY_ID     = var.apple_sign_in.key_id
+  }
+  apple_secrets = var.apple_sign_in == null ? {} : {
+    ATELIER_APPLE_PRIVATE_KEY = var.apple_sign_in.private_key_secret_arn
+  }
+  google_environment = var.google_sign_in == null ? {} : {
+    ATELIER_GOOGLE_CLIENT_IDS = join(",", var.google_sign_in.app_client_ids)
+  }
+
   tasks = {
     "mobile-api" = {
       target   = "mobile-api"
@@ -56,11 +72,11 @@ locals {
       cpu      = var.services["mobile-api"].cpu
       memory   = var.services["mobile-api"].memory
       workload = "mobile-api"
-      environment = merge(local.keystore_environment, local.cognito_environment, {
+      environment = merge(local.keystore_environment, local.cognito_environment, local.apple_environment, local.google_environment, {
         # Returned by POST /v1/api/realtime/token; WebSockets pass through CloudFront.
         ATELIER_REALTIME_URL = "${replace(var.public_url, "https://", "wss://")}/v1/realtime"
       })
-      secrets = merge(local.keystore_secrets, {
+      secrets = merge(local.keystore_secrets, local.apple_secrets, {
         DATABASE_URL = var.database_url_secret_arn
         REDIS_URL    = var.redis_url_secret_arn
       })

@@ -259,3 +259,25 @@ variable "tags" {
   description = "Tags applied to every resource of the module."
   type        = map(string)
 }
+
+variable "apple_sign_in" {
+  description = "Sign in with Apple (null: off). services_id is the Services ID Cognito signs in with; team_id, key_id and the ARN of the Secrets Manager secret holding the key's .p8 PEM; app_client_ids are what the mobile API accepts (docs/deploy.md)."
+  type = object({
+    services_id            = string
+    team_id                = string
+    key_id                 = string
+    private_key_secret_arn = string
+    app_client_ids         = list(string)
+  })
+  default = null
+}
+
+variable "google_sign_in" {
+  description = "Sign in with Google (null: off). client_id and the ARN of the Secrets Manager secret holding the client secret of the web OAuth client Cognito uses; app_client_ids are what the mobile API accepts (docs/deploy.md)."
+  type = object({
+    client_id                = string
+    client_secret_secret_arn = string
+    app_client_ids           = list(string)
+  })
+  default = null
+}

@@ -87,6 +87,10 @@ resource "aws_cognito_user_group" "admins" {
 }
 
 # The mobile API signs users in on their behalf (USER_PASSWORD_AUTH, refresh).
+# No supported_identity_providers: the app never federates through the hosted UI. It
+# verifies Apple and Google ID tokens itself and links them with AdminLinkProviderForUser,
+# which needs the providers in the pool (social.tf), not on a client; listing them here
+# would only open an OAuth sign-in path this client does not use (its OAuth flows are off).
 resource "aws_cognito_user_pool_client" "mobile" {
   name                                 = "${var.name}-mobile-api"
   user_pool_id                         = aws_cognito_user_pool.this.id
