@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from application.ports.census import SocketCensus
 from application.ports.clock import Clock
 from application.ports.images import ObjectStore
 from application.ports.tokens import KeyStore
@@ -25,17 +26,23 @@ class Overview:
     images_last_day: dict[ImageStatus, int]
     queued_jobs: int | None
     dead_letters: int | None
+    sockets: int | None
+    """Open sockets on every gateway node; None where no census is kept."""
+    gateway_nodes: int | None
     keys: list[SigningKey]
     at: datetime
 
 
 class ShowOverview:
-    """Users and guests, images of the last 24 h by status, the job queue, the keys."""
+    """Users and guests, images of the last 24 h by status, the job queue, the open
+    sockets, the keys."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, keys: KeyStore, depth: QueueDepth, clock: Clock
+        self, uow_factory: UnitOfWorkFactory, keys: KeyStore, depth: QueueDepth, clock: Clock,
+        census: SocketCensus | None = None,
     ) -> None:
         self._uow_factory, self._keys, self._depth, self._clock = uow_factory, keys, depth, clock
+        self._census = census
 
     async def __call__(self) -> Overview:
         now = self._clock()
@@ -43,11 +50,14 @@ class ShowOverview:
             users = await uow.counts.users_by_kind()
             images = await uow.counts.images_by_status(now - RECENT)
         depth = await self._depth()
+        sockets = await self._census.total() if self._census is not None else None
         ring = await self._keys.load()
         return Overview(
             members=users.get(UserKind.MEMBER, 0), guests=users.get(UserKind.GUEST, 0),
             images_last_day={status: images.get(status, 0) for status in ImageStatus},
             queued_jobs=depth[0] if depth else None, dead_letters=depth[1] if depth else None,
+            sockets=sockets[0] if sockets else None,
+            gateway_nodes=sockets[1] if sockets else None,
             keys=sorted(ring.keys, key=lambda k: k.created_at, reverse=True), at=now)
 
 

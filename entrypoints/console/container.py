@@ -98,7 +98,8 @@ class ConsoleContainer(containers.DeclarativeContainer):
         infrastructure.policy, clock, providers.Callable(admin_token_ttl, settings))
     show_overview = providers.Singleton(
         ShowOverview, uow_factory, infrastructure.key_store,
-        providers.Callable(queue_depth, infrastructure.job_queue.provider), clock)
+        providers.Callable(queue_depth, infrastructure.job_queue.provider), clock,
+        infrastructure.socket_census)
     search_users = providers.Singleton(SearchUsers, uow_factory)
     show_user = providers.Singleton(ShowUser, uow_factory, clock)
     disable_user = providers.Singleton(

@@ -28,7 +28,7 @@ from entrypoints.image_worker.worker import ImageWorker
 from entrypoints.mobile_api.app import API_PREFIX
 from entrypoints.mobile_api.app import create_app as create_mobile_app
 from entrypoints.mobile_api.container import MobileContainer
-from entrypoints.wiring.builders import run_realtime_jwks
+from entrypoints.wiring.builders import build_socket_census, run_realtime_jwks
 from entrypoints.wiring.di import ResolvedProviders
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.lifespan import running
@@ -207,6 +207,9 @@ def create_dev_app(
     infrastructure.realtime_jwks.override(providers.Resource(
         run_realtime_jwks, infrastructure.settings, infrastructure.keyring,
         metrics=infrastructure.metrics))
+    # The console counts the sockets of the gateway beside it (in memory without Redis).
+    infrastructure.socket_census.override(providers.Singleton(
+        build_socket_census, infrastructure.redis, infrastructure.settings, embedded=True))
     mobile = create_mobile_app(
         MobileContainer(infrastructure=infrastructure), shares_infrastructure=True)
     routes: list[tuple[str, ASGIApp]] = [

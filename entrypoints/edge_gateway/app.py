@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
+from entrypoints.edge_gateway.census import reporting_sockets
 from entrypoints.edge_gateway.container import GatewayContainer
 from entrypoints.edge_gateway.gateway import Gateway
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
@@ -53,7 +54,9 @@ async def serving(
 ) -> AsyncIterator[None]:
     async with running(container, shares_infrastructure=shares_infrastructure) as resolved:
         gateway: Gateway = resolved.value("gateway")
-        async with gateway.running():
+        async with gateway.running(), reporting_sockets(
+                resolved.value("census"), resolved.value("node"), lambda: gateway.connections,
+                resolved.value("census_interval")):
             app.state.gateway = gateway
             yield
 

@@ -3,6 +3,7 @@
 from dependency_injector import containers, providers
 
 from entrypoints.edge_gateway.admission import TokenAdmission, TokenBucket
+from entrypoints.edge_gateway.census import node_name
 from entrypoints.edge_gateway.gateway import Gateway, GatewayLimits
 from entrypoints.edge_gateway.hub import ConnectionHub
 
@@ -28,3 +29,7 @@ class GatewayContainer(containers.DeclarativeContainer):
     metrics, metrics_server = infrastructure.metrics, infrastructure.metrics_server
     gateway = providers.Singleton(
         Gateway, admission, hub, infrastructure.bus, jwks, handshakes, limits, metrics)
+    # this node's open-socket count, reported for the console's overview
+    census = infrastructure.socket_census
+    node = providers.Singleton(node_name)
+    census_interval = settings.provided.gateway_census_interval_seconds

@@ -34,6 +34,7 @@ from entrypoints.wiring.settings import Settings
 if TYPE_CHECKING:
     from adapters.jwks.source import HttpJwksSource
     from application.ports.apple_tokens import AppleTokens
+    from application.ports.census import SocketCensus
     from application.ports.identities import IdTokenVerifier
 
 
@@ -131,6 +132,24 @@ def build_bus(redis: Any, settings: Settings) -> RealtimeBus:
             backoff=settings.gateway_bus_backoff_seconds,
             max_backoff=settings.gateway_bus_max_backoff_seconds)
     return InMemoryRealtimeBus()
+
+
+def build_socket_census(
+    redis: Any, settings: Settings, embedded: bool = False
+) -> "SocketCensus | None":
+    """Redis when configured (every gateway node reports there, the console reads the sum);
+    in one process (`atelier dev`, `embedded`) the gateway beside the console reports to
+    memory; otherwise None: a lone console cannot see the gateways, so it says "unknown"."""
+    ttl = 3 * settings.gateway_census_interval_seconds
+    if redis is not None:
+        from adapters.redis.census import RedisSocketCensus
+
+        return RedisSocketCensus(redis, ttl, key=f"{settings.realtime_bus_prefix}gateway:nodes")
+    if embedded:
+        from adapters.memory.census import InMemorySocketCensus
+
+        return InMemorySocketCensus(ttl)
+    return None
 
 
 async def build_mailer(settings: Settings, aws: AwsClients) -> Mailer:

@@ -41,6 +41,8 @@ class Infrastructure(containers.DeclarativeContainer):
 
     # the realtime bus: messages to every node (revocations among them)
     bus = providers.Singleton(builders.build_bus, redis, settings)
+    # how many sockets the gateway nodes hold open (None: nobody can tell)
+    socket_census = providers.Singleton(builders.build_socket_census, redis, settings)
 
     # signing keys and the tokens they sign
     key_store = providers.Resource(builders.build_key_store, settings, aws)

@@ -282,6 +282,9 @@ class Settings(BaseSettings):
     """First wait before resubscribing to a lost bus; it doubles."""
     gateway_bus_max_backoff_seconds: float = 10.0
     """Longest wait between resubscriptions."""
+    gateway_census_interval_seconds: float = 5.0
+    """How often each gateway node reports its open-socket count (Redis) for the console's
+    overview; a node silent for three intervals no longer counts."""
     realtime_bus_prefix: str = "atelier:rt:"
     """Redis channel prefix of the realtime bus; isolates environments sharing a Redis."""
 
