@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.admin_api.auth import provide_acting
 from entrypoints.admin_api.container import AdminContainer
+from entrypoints.admin_api.examples import EXAMPLES
 from entrypoints.admin_api.network import AllowList, AllowListGate
 from entrypoints.admin_api.routes.audit import audit_log
 from entrypoints.admin_api.routes.images import ImagesController
@@ -53,7 +54,8 @@ def create_litestar(container: AdminContainer, *, shares_infrastructure: bool = 
         api_docs("Atelier admin API", ADMIN_PREFIX, description=DESCRIPTION,
                  bearer_on_every_route=True),
         background=("revocations",),  # keys revoked elsewhere stop verifying admin tokens
-        shares_infrastructure=shares_infrastructure, entrypoint="admin_api")
+        shares_infrastructure=shares_infrastructure, entrypoint="admin_api",
+        examples=EXAMPLES)
 
 
 def create_app(container: AdminContainer, *, shares_infrastructure: bool = False) -> AllowListGate:

@@ -1,7 +1,7 @@
 """An HTTP API over a composition root, built the same way for the mobile and admin APIs."""
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from dependency_injector import containers
@@ -12,11 +12,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from entrypoints.http_edge.docs_page import OfflineSwagger, docs_router
-from entrypoints.http_edge.error_codes import OwnErrorsOperation
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS
 from entrypoints.http_edge.json_body import JsonBodyRequest
 from entrypoints.http_edge.logging import RequestLogMiddleware
 from entrypoints.http_edge.metrics import RequestMetrics
+from entrypoints.http_edge.openapi_examples import documented_operation
 from entrypoints.http_edge.source_ip import SOURCE_IP
 from entrypoints.http_edge.tracing import TracingMiddleware
 from entrypoints.wiring.di import ResolvedProviders
@@ -56,6 +56,7 @@ def create_api(
     background: Sequence[str] = (),
     shares_infrastructure: bool = False,
     entrypoint: str = "api",
+    examples: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Litestar:
     """Handlers get the container's providers by parameter name (and `source_ip`); errors
@@ -86,9 +87,10 @@ def create_api(
         logging_config=None,
         **options,
     )
-    for route in app.routes:  # the documents show the error answers the routes list, only
+    operation = documented_operation(examples or {})  # examples; only the errors routes list
+    for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            handler.operation_class = OwnErrorsOperation
+            handler.operation_class = operation
     # Outside the router (litestar's middleware runs inside it), so a 404 is measured too.
     measured = RequestMetrics(app.asgi_handler, entrypoint)
     app.asgi_handler = measured

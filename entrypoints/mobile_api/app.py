@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from entrypoints.http_edge.api import api_docs, create_api
 from entrypoints.http_edge.rate_limit import RateLimitHook
 from entrypoints.mobile_api.container import MobileContainer
+from entrypoints.mobile_api.examples import EXAMPLES
 from entrypoints.mobile_api.routes.account import AccountController, PasswordResetController
 from entrypoints.mobile_api.routes.deletion import AccountDeletionController
 from entrypoints.mobile_api.routes.deletion_page import DeletionPageController
@@ -63,4 +64,4 @@ def create_app(container: MobileContainer, *, shares_infrastructure: bool = Fals
         # a deleted account's objects and login
         background=("outbox_relay", "revocations", "cleanup_relay"),
         shares_infrastructure=shares_infrastructure, request_max_body_size=MAX_BODY_BYTES,
-        entrypoint="mobile_api")
+        entrypoint="mobile_api", examples=EXAMPLES)
