@@ -104,7 +104,7 @@ class ImagesController(Controller):
 
 
 @get("/files/{key:path}", tags=["images"],
-     responses=errors(SignedUrlRefused, SignedUrlExpired, NotFound),
+     responses=errors(INVALID_REQUEST, SignedUrlRefused, SignedUrlExpired, NotFound),
      summary="A stored picture behind an expiring signed link (embedded default only)",
      media_type="image/png")
 async def signed_file(
