@@ -97,7 +97,11 @@ def test_every_page_is_accessible(tab: OfflinePage, server: LiveServer,
     page.goto(f"{base}/keys/{kid}/revoke")
     violations += check(page, "revoke-key")
     assert violations == [], "\n".join(violations)
-    assert tab.blocked == [] and tab.dialogs == [] and tab.errors == []
+    # The wrong password (401) and the unknown user (404) are answers this test asked for;
+    # Chromium logs each as a failed load. Anything else is a broken page.
+    asked_for = ("status of 401 (Unauthorized)", "status of 404 (Not Found)")
+    unexpected = [e for e in tab.errors if not any(status in e for status in asked_for)]
+    assert tab.blocked == [] and tab.dialogs == [] and unexpected == [], unexpected
 
 
 def test_the_keyboard_reaches_every_main_link_with_a_visible_focus(
