@@ -1,15 +1,17 @@
-"""The mobile OpenAPI document tells the truth about errors: for a sample of operations the
+"""The OpenAPI documents tell the truth about errors: for a sample of operations the
 real app, over HTTP, is driven into every error code the document lists for that operation
 (each answer is one the document lists there), and the few codes that cannot be provoked
 from outside are named with the reason."""
 
 import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.e2e.conftest import StackFactory
+from tests.support.admin import ADMIN, running_admin_stack
 from tests.support.phone import API, bearer, device_id, error_code, new_guest, refresh
 from tests.support.stack import Stack
 
@@ -124,3 +126,31 @@ async def test_every_route_is_rate_limited_as_documented(make_stack: StackFactor
                                   for _ in range(3)]
             assert answer(answers[-1]) == (429, "too_many_requests")
             assert (429, "too_many_requests") in listed
+
+
+async def test_an_admin_read_answers_each_code_it_documents(
+    tmp_path: Path, postgres_url: str, pg_engine: Any,
+) -> None:
+    async with running_admin_stack(tmp_path / "data", postgres_url) as stack:
+        client = stack.client
+        doc = (await client.get(f"{ADMIN}/schema/openapi.json")).json()
+        responses = doc["paths"]["/v1/api/admin/users/{user_id}"]["get"]["responses"]
+        seen = Seen({(int(status), code) for status, response in responses.items()
+                     if (listed := CODES.search(response["description"]))
+                     for code in re.findall(r"`([a-z_]+)`", listed.group(1))})
+        url = f"{ADMIN}/users/usr-nobody"
+
+        seen(await client.get(url), (401, "invalid_token"))
+        seen(await client.get(url, headers={"Authorization": "Bearer x.y.z"}),
+             (401, "invalid_token"))
+        seen(await client.get(url, headers=await stack.logged_in_admin()),
+             (404, "user_not_found"))
+
+    async with running_admin_stack(tmp_path / "elsewhere", postgres_url,
+                                   admin_allowed_cidrs="192.0.2.0/24") as stack:
+        seen(await stack.client.get(url), (403, "ip_not_allowed"))
+
+    # An ended admin session and a Cognito user outside the admins group need the Cognito
+    # mode; 429 is the rate limit's, as on the mobile API.
+    assert seen.listed - seen.answers == {
+        (401, "session_ended"), (403, "not_an_admin"), (429, "too_many_requests")}
