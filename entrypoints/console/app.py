@@ -41,6 +41,7 @@ from entrypoints.console.routes.pages import (
 from entrypoints.console.routes.users import UsersPages
 from entrypoints.console.web import (
     LOOPBACK_HTTP,
+    HeadAsGet,
     SecurityHeaders,
     provide_console,
 )
@@ -126,12 +127,13 @@ def create_litestar(
 def create_app(
     container: ConsoleContainer, *, shares_infrastructure: bool = False,
     loopback_http_cookies: bool = False,
-) -> SecurityHeaders:
+) -> HeadAsGet:
     """The console behind the admin allow-list (every path; `/healthz` and `/readyz`
-    answer from anywhere), every answer with the console's security headers."""
+    answer from anywhere), every answer with the console's security headers; `HEAD` answers
+    as `GET` without the body."""
     settings = container.settings()
-    return SecurityHeaders(AllowListGate(
+    return HeadAsGet(SecurityHeaders(AllowListGate(
         create_litestar(container, shares_infrastructure=shares_infrastructure,
                         loopback_http_cookies=loopback_http_cookies),
         AllowList.parse(settings.admin_allowed_cidrs), settings.trusted_proxy_hops,
-        denied=(b"text/html; charset=utf-8", DENIED_PAGE)))
+        denied=(b"text/html; charset=utf-8", DENIED_PAGE))))

@@ -97,6 +97,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """ASGI wrapper: `HEAD` on any console path answers as `GET` would (status, headers,
+    `Content-Length` of the page) without the body, where the router alone answers 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
 def csrf_token(session_id: str) -> str:
     """Derived from the session id (never stored): a page's forms carry it, a POST must."""
     return hmac.new(session_id.encode(), b"atelier-console-csrf", hashlib.sha256).hexdigest()
