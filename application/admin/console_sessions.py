@@ -1,15 +1,21 @@
 """Web console sign-ins: a random id in the browser's cookie, its SHA-256 in the database."""
 
 import hashlib
+import logging
 import secrets
+from datetime import datetime, timedelta
 
 from application.admin.acting import Acting
+from application.ports.admin_directory import AdminDirectory
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.admins.console_session import ConsoleSession, ConsoleSessionLimits
 from domain.admins.model import AdminIdentity, AdminSource
 from domain.shared.errors import Unauthorized
 
+log = logging.getLogger(__name__)
+
+ADMIN_RECHECK = timedelta(minutes=5)
 
 class ConsoleSessionEnded(Unauthorized):
     """Signed out, timed out, or the admin is no longer one: sign in again."""
@@ -45,12 +51,18 @@ class StartConsoleSession:
 
 class ResumeConsoleSession:
     """The admin behind a session id, if the session is live and the admin still is one
-    (a disabled or removed local admin's sessions all end); each use counts as activity."""
+    (a disabled or removed local admin's sessions all end; an admin of the identity
+    provider, asked at most every `recheck`, whose login is gone, disabled or out of the
+    admins group, too); each use counts as activity."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, limits: ConsoleSessionLimits
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, limits: ConsoleSessionLimits,
+        directory: AdminDirectory | None = None, recheck: timedelta = ADMIN_RECHECK,
     ) -> None:
         self._uow_factory, self._clock, self._limits = uow_factory, clock, limits
+        self._directory, self._recheck = directory, recheck
+        self._confirmed: dict[str, datetime] = {}
+        """subject -> when the directory last said they are an admin (this process)."""
 
     async def __call__(self, session_id: str) -> AdminIdentity:
         key, now = session_hash(session_id), self._clock()
@@ -68,9 +80,29 @@ class ResumeConsoleSession:
                     await uow.console_sessions.delete_for_admin(session.admin.subject)
                     await uow.commit()
                     raise ConsoleSessionEnded()
+            elif session.admin.source is AdminSource.COGNITO \
+                    and not await self._still_admin(session.admin.subject, now):
+                await uow.console_sessions.delete_for_admin(session.admin.subject)
+                await uow.commit()
+                raise ConsoleSessionEnded()
             await uow.console_sessions.touch(key, now)
             await uow.commit()
         return session.admin
+
+    async def _still_admin(self, subject: str, now: datetime) -> bool:
+        confirmed = self._confirmed.get(subject)
+        if self._directory is None or (confirmed is not None and now - confirmed < self._recheck):
+            return True
+        try:
+            still = await self._directory.is_admin(subject)
+        except Exception:  # the directory unreachable: keep the session, ask again next time
+            log.warning("could not re-check console admin %s", subject, exc_info=True)
+            return True
+        if still:
+            self._confirmed[subject] = now
+        else:
+            self._confirmed.pop(subject, None)
+        return still
 
 
 class EndConsoleSession:

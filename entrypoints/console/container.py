@@ -90,7 +90,8 @@ class ConsoleContainer(containers.DeclarativeContainer):
     start_console_session = providers.Singleton(
         StartConsoleSession, uow_factory, clock, session_limits)
     resume_console_session = providers.Singleton(
-        ResumeConsoleSession, uow_factory, clock, session_limits)
+        ResumeConsoleSession, uow_factory, clock, session_limits,
+        infrastructure.admin_directory)
     end_console_session = providers.Singleton(EndConsoleSession, uow_factory, clock)
 
     login = providers.Singleton(

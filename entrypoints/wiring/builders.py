@@ -33,6 +33,7 @@ from entrypoints.wiring.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.jwks.source import HttpJwksSource
+    from application.ports.admin_directory import AdminDirectory
     from application.ports.apple_tokens import AppleTokens
     from application.ports.census import SocketCensus
     from application.ports.identities import IdTokenVerifier
@@ -150,6 +151,17 @@ def build_socket_census(
 
         return InMemorySocketCensus(ttl)
     return None
+
+
+async def build_admin_directory(settings: Settings, aws: AwsClients) -> "AdminDirectory | None":
+    """Cognito admins are re-checked in the user pool during their console sessions; local
+    admins are checked in the database, so there is no directory to ask."""
+    if settings.admin_auth != "cognito" or not settings.cognito_user_pool_id:
+        return None
+    from adapters.aws.cognito_admins import CognitoAdminDirectory
+
+    return CognitoAdminDirectory(
+        await aws.client("cognito-idp"), settings.cognito_user_pool_id, settings.admin_group)
 
 
 async def build_mailer(settings: Settings, aws: AwsClients) -> Mailer:

@@ -65,6 +65,8 @@ class Infrastructure(containers.DeclarativeContainer):
     # messaging and identity
     rate_limiter = providers.Singleton(builders.build_rate_limiter, redis)
     mailer = providers.Resource(builders.build_mailer, settings, aws)
+    # the identity provider's admins, re-checked during console sessions (None: local)
+    admin_directory = providers.Resource(builders.build_admin_directory, settings, aws)
     identity = providers.Resource(
         builders.build_identity, settings, aws, engine, uow_factory, mailer, clock,
         password_hasher)
