@@ -48,6 +48,7 @@ def schemathesis_command() -> list[str]:
     return [found]
 
 
+@pytest.mark.timeout(660)  # 30 examples of each of ~40 operations: minutes on a busy box
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(
     mobile_api: tuple[str, str], tmp_path: Path
 ) -> None:
