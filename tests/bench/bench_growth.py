@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +44,13 @@ from tests.bench.bench_identity import (
     ME_LUA,
     REFRESH_LUA,
     RUNS,
+    SECONDS,
     guests,
     measured,
     start_server,
     write_sessions,
 )
+from tests.bench.bench_refresh import _backends, _cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION_DAYS = 30
@@ -266,9 +270,23 @@ def growth(members: int, days: int, rates: dict[str, float], work: Path) -> dict
     }
 
 
-def speed(loaded_url: str, work: Path) -> dict[str, Any]:
+def database_cpu(database: str, run: Callable[[], tuple[float, float]]) -> tuple[float, float,
+                                                                                 float]:
+    """(req/s, server us per request, PostgreSQL backends' us per request) of one wrk run,
+    reading the CPU of the backends connected to `database` as bench_refresh does."""
+    before = _cpu(asyncio.run(_backends(database)))
+    rate, server_us = run()
+    after = _cpu(asyncio.run(_backends(database)))
+    spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    return rate, server_us, spent / (rate * SECONDS) * 1e6
+
+
+def speed(loaded_name: str, loaded_url: str, work: Path) -> dict[str, Any]:
     """/me and refresh on the loaded database vs an empty one, interleaved, medians."""
     empty_name, empty_url, _ = asyncio.run(create_database())
+    names = {"loaded": loaded_name, "empty": empty_name}
+    database_us: dict[str, list[float]] = {k: [] for k in (
+        "me_loaded", "me_empty", "refresh_loaded", "refresh_empty")}
     servers = {}
     try:
         for label, url in (("loaded", loaded_url), ("empty", empty_url)):
@@ -289,11 +307,15 @@ def speed(loaded_url: str, work: Path) -> dict[str, Any]:
         for _ in range(RUNS):  # interleaved, so drift on a noisy machine hits both
             for label, (server, base) in servers.items():
                 me_script, refresh_script, sessions = scripts[label]
-                rate, us = measured(server, base, 64, 1, me_script)
+                rate, us, db_us = database_cpu(
+                    names[label], partial(measured, server, base, 64, 1, me_script))
+                database_us[f"me_{label}"].append(db_us)
                 me[label].append(rate)
                 cpu[f"me_{label}"].append(us)
                 write_sessions(sessions, guests(base, 64 + 4))
-                rate, us = measured(server, base, 64, 1, refresh_script)
+                rate, us, db_us = database_cpu(
+                    names[label], partial(measured, server, base, 64, 1, refresh_script))
+                database_us[f"refresh_{label}"].append(db_us)
                 refresh[label].append(rate)
                 cpu[f"refresh_{label}"].append(us)
     finally:
@@ -308,6 +330,8 @@ def speed(loaded_url: str, work: Path) -> dict[str, Any]:
         "me_loaded_vs_empty": round(median["me_loaded"] / median["me_empty"], 3),
         "refresh_loaded_vs_empty": round(median["refresh_loaded"] / median["refresh_empty"], 3),
         "server_cpu_us_per_request": {k: round(statistics.median(v)) for k, v in cpu.items()},
+        "postgres_cpu_us_per_request": {
+            k: round(statistics.median(v)) for k, v in database_us.items()},
         "per_run_req_per_s": {"me": me, "refresh": refresh},
         "runs": RUNS,
     }
@@ -357,7 +381,7 @@ def main() -> None:
             report["main"] = {"members": args.members, "days": args.days,
                               "load_seconds": seconds, "before": before}
             if not args.skip_speed:
-                report["speed_before_maintenance"] = speed(url, work)
+                report["speed_before_maintenance"] = speed(name, url, work)
             deleted, maintenance_s = maintenance(url, work)
             asyncio.run(vacuum(dsn, full=False))
             after = asyncio.run(sizes(dsn))
