@@ -249,8 +249,12 @@ class RedisRealtimeBus:
         assert self._commands is not None
         commands = self._commands
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for runs the get as a task of its
+            # own and, cancelled, waits for that task, which a loop shutting down may never
+            # run again (the writer then hangs its owner's shutdown).
             try:
-                command, channel = await asyncio.wait_for(commands.get(), PING_EVERY)
+                async with asyncio.timeout(PING_EVERY):
+                    command, channel = await commands.get()
             except TimeoutError:
                 command, channel = "PING", ""
             batch = [self._prefix + channel] if channel else []
