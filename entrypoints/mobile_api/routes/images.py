@@ -22,7 +22,7 @@ from domain.images.errors import (
     SignedUrlExpired,
     SignedUrlRefused,
 )
-from domain.shared.errors import NotFound
+from domain.shared.errors import ConcurrentUpdate, NotFound
 from entrypoints.http_edge.error_codes import INVALID_REQUEST
 from entrypoints.mobile_api.auth import CurrentUser, provide_principal
 from entrypoints.mobile_api.image_views import (
@@ -53,7 +53,8 @@ class ImagesController(Controller):
 
     @post("/", status_code=HTTP_202_ACCEPTED,
           responses=errors(SIGNED_IN, BODY, InvalidPrompt, InvalidImageSize, InvalidImageQuality,
-                           InvalidIdempotencyKey, IdempotencyKeyReused, DailyQuotaExceeded),
+                           InvalidIdempotencyKey, IdempotencyKeyReused, DailyQuotaExceeded,
+                           ConcurrentUpdate),
           summary="Queue an image; 429 with Retry-After once the day's quota is used")
     async def request_image(
         self, data: JSONBody[ImageRequestBody], request_image: Injected[RequestImage],
