@@ -18,7 +18,7 @@ from domain.users.identities import (
     ProviderAlreadyLinked,
     ProviderDisabled,
 )
-from domain.users.model import AlreadyMember, EmailInUse
+from domain.users.model import AlreadyMember, EmailInUse, UserDisabled
 from entrypoints.mobile_api.auth import (
     CurrentUser,
     MaybeUser,
@@ -55,7 +55,7 @@ class ProviderSessionsController(Controller):
 
     @post("/apple", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
-                           IdentityInUse, AlreadyMember, EmailInUse),
+                           IdentityInUse, AlreadyMember, EmailInUse, UserDisabled, NotFound),
           summary="Sign in with Apple and bind this device", description=SIGN_IN)
     async def apple(
         self, data: JSONBody[ProviderSignInRequest],
@@ -69,7 +69,7 @@ class ProviderSessionsController(Controller):
 
     @post("/google", status_code=HTTP_200_OK, opt={"limit": "sessions"},
           responses=errors(SIGNED_IN, BODY, InvalidIdToken, IdTokenReplayed, ProviderDisabled,
-                           IdentityInUse, AlreadyMember, EmailInUse),
+                           IdentityInUse, AlreadyMember, EmailInUse, UserDisabled, NotFound),
           summary="Sign in with Google and bind this device", description=SIGN_IN)
     async def google(
         self, data: JSONBody[ProviderSignInRequest],
