@@ -17,6 +17,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
+from websockets.sync.client import connect
 
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.tracing import build_tracer_provider, install_tracing
@@ -148,9 +149,15 @@ def test_atelier_dev_exports_an_image_requests_trace_and_logs_trace_ids(
         assert answered.status_code == 200
         guest = httpx.post(f"{base}{API}/guests",
                            json={"device_id": device_id(), "platform": "ios"}).json()
-        accepted = httpx.post(f"{base}{API}/images", json={"prompt": "a red fox"},
-                              headers=bearer(guest["tokens"]))
-        assert accepted.status_code == 202, accepted.text
+        realtime = httpx.post(f"{base}{API}/realtime/token",
+                              headers=bearer(guest["tokens"])).json()
+        # The phone's socket: the gateway follows its user's channel, and delivers to it.
+        with connect(f"{realtime['url']}?token={realtime['token']}", open_timeout=10) as phone:
+            accepted = httpx.post(f"{base}{API}/images", json={"prompt": "a red fox"},
+                                  headers=bearer(guest["tokens"]))
+            assert accepted.status_code == 202, accepted.text
+            ready = json.loads(phone.recv(timeout=30))
+            assert ready["data"]["type"] == "image.ready", ready
         image_trace = eventually(lambda: [t for _, name, t in collector.spans()
                                           if name == "POST /v1/api/images"])[0]
         hops = {"POST /v1/api/images", "publish image.requested", "image.process",
