@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.server import lifespan_done, request_body
 from tests.support.thread_server import serving_in_thread
 
 SERVICE = "AWSCognitoIdentityProviderService"
@@ -104,19 +105,9 @@ def _error(kind: str, message: str) -> dict[str, Any]:
 def _proxy_app(state: CognitoLinks) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+            await lifespan_done(receive, send)
+            return
+        body = await request_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         target = headers.get("x-amz-target", "")
         if target in (f"{SERVICE}.{LINK}", f"{SERVICE}.{DISABLE}"):

@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support.server import lifespan_done, request_body
 from tests.support.thread_server import serving_in_thread
 
 AUDIENCE = "https://appleid.apple.com"
@@ -114,19 +115,9 @@ class FakeAppleTokens:
 def _app(fake: FakeAppleTokens) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+            await lifespan_done(receive, send)
+            return
+        body = await request_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if scope["method"] != "POST":
             status, answer = 405, {"error": "method_not_allowed"}

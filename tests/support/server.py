@@ -25,3 +25,24 @@ async def serving(app: Any, ws: str = "wsproto") -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def lifespan_done(receive: Any, send: Any) -> None:
+    """Answers an ASGI lifespan scope (start-up, then shutdown) for a bare fake server."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def request_body(receive: Any) -> bytes:
+    """The whole body of an ASGI HTTP request."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
