@@ -28,6 +28,17 @@ class TracingMiddleware:
             return
         incoming = next((v for k, v in scope["headers"] if k == _TRACEPARENT), b"")
         method = scope["method"]
+        # Attached by hand, not `start_as_current_span`: this runs on every request.
+        span = tracer().start_span(
+            method, context=context_from(incoming.decode("latin-1")), kind=SpanKind.SERVER,
+            attributes={"http.request.method": method})
+        token = context.attach(trace.set_span_in_context(span))
+        if not span.is_recording():  # ids only (no exporter): nothing to name or annotate
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                context.detach(token)
+            return
         status = 500
 
         async def send_with_status(message: Message) -> None:
@@ -36,11 +47,6 @@ class TracingMiddleware:
                 status = message["status"]
             await send(message)
 
-        # Attached by hand, not `start_as_current_span`: this runs on every request.
-        span = tracer().start_span(
-            method, context=context_from(incoming.decode("latin-1")), kind=SpanKind.SERVER,
-            attributes={"http.request.method": method})
-        token = context.attach(trace.set_span_in_context(span))
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as error:

@@ -1,10 +1,11 @@
 """OpenTelemetry traces: one tracer provider per process, and the W3C `traceparent` as the
 plain string the use cases, the outbox, the job queue and the realtime bus carry.
 
-Spans go out over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise the
-provider has no span processor and records nothing: spans still get ids (log lines and the
-hops carry them) and nothing is built, batched or sent. With `tracing_enabled` off no provider is
-installed and every span is OpenTelemetry's no-op.
+Spans go out over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, through the SDK.
+Without it the SDK is not even loaded: a provider of ids only gives every span a trace id (kept
+from its parent, so log lines and the hops still carry one trace) and records nothing, so
+nothing is built, sampled, batched or sent. With `tracing_enabled` off no provider is installed
+and every span is OpenTelemetry's no-op.
 """
 
 import functools
@@ -17,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    NoOpTracer,
+    NoOpTracerProvider,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from application.ports.images import Deliver, Destinations
@@ -41,23 +49,53 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
-def build_tracer_provider(service: str, environ: Mapping[str, str]) -> "TracerProvider":
-    """A provider named `OTEL_SERVICE_NAME` or `service`, exporting over OTLP/HTTP to
-    `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` appended) only when that is set."""
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+def timestamped_trace_id() -> int:
+    """A trace id whose first 32 bits are the start time in Unix seconds, as X-Ray indexes
+    them (any other backend sees 128 bits as usual)."""
+    return (int(time.time()) << 96) | random.getrandbits(96)
 
-    name = environ.get("OTEL_SERVICE_NAME") or service
+
+class IdsOnlyTracer(NoOpTracer):
+    """Spans that are ids and nothing else: a child keeps its parent's trace id and flags, a
+    root gets a new timestamped trace id. Nothing is recorded, so nothing needs the SDK."""
+
+    def start_span(self, name: str, context: Context | None = None,
+                   kind: SpanKind = SpanKind.INTERNAL, *args: Any,
+                   **kwargs: Any) -> trace.Span:
+        parent = trace.get_current_span(context).get_span_context()
+        if parent.is_valid:
+            return NonRecordingSpan(SpanContext(
+                parent.trace_id, random.getrandbits(64), False, parent.trace_flags))
+        return NonRecordingSpan(SpanContext(
+            timestamped_trace_id(), random.getrandbits(64), False, TraceFlags(0)))
+
+
+class IdsOnlyTracerProvider(NoOpTracerProvider):
+    """The provider of a process that exports nothing: one `IdsOnlyTracer`."""
+
+    def __init__(self) -> None:
+        self._tracer = IdsOnlyTracer()
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return self._tracer
+
+
+def build_tracer_provider(
+    service: str, environ: Mapping[str, str]
+) -> "TracerProvider | IdsOnlyTracerProvider":
+    """With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the SDK's provider named `OTEL_SERVICE_NAME` or
+    `service`, exporting over OTLP/HTTP (`/v1/traces` appended); without it, ids only."""
     endpoint = environ.get(ENDPOINT_VARIABLE)
     if not endpoint:
         # Nothing would read a recorded span: ids only (for log lines and the hops), no
-        # span objects, attributes or processing. (The sampler variables apply when exporting.)
-        return TracerProvider(resource=Resource.create({SERVICE_NAME: name}),
-                              sampler=ALWAYS_OFF, id_generator=timestamped_trace_ids())
+        # span objects, attributes, sampling or processing, and no SDK in the process.
+        return IdsOnlyTracerProvider()
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    name = environ.get("OTEL_SERVICE_NAME") or service
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}),
                               id_generator=timestamped_trace_ids())
     traces_url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
@@ -73,20 +111,21 @@ def timestamped_trace_ids() -> "IdGenerator":
 
     class TimestampedTraceIds(RandomIdGenerator):
         def generate_trace_id(self) -> int:
-            return (int(time.time()) << 96) | random.getrandbits(96)
+            return timestamped_trace_id()
 
     return TimestampedTraceIds()
 
 
-def install_tracing(settings: Settings, service: str) -> "TracerProvider | None":
-    """Sets this process's tracer provider (once: a provider already set stays)."""
+def install_tracing(
+    settings: Settings, service: str
+) -> "TracerProvider | IdsOnlyTracerProvider | None":
+    """Sets this process's tracer provider (once: a provider already set stays): the SDK's,
+    exporting over OTLP, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; ids only otherwise."""
     if not settings.tracing_enabled:
         return None
-    from opentelemetry.sdk.trace import TracerProvider
-
     current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider):
-        return current
+    if not isinstance(current, trace.ProxyTracerProvider):
+        return current  # type: ignore[return-value]
     provider = build_tracer_provider(service, os.environ)
     trace.set_tracer_provider(provider)
     if os.environ.get(ENDPOINT_VARIABLE):

@@ -40,7 +40,7 @@ async def main() -> None:
             response = await client.get("/v1/api/me", headers={
                 "Authorization": f"Bearer {tokens['access_token']}"})
             assert response.status_code == 200, response.text
-        me = (time.process_time() - started) / ME_CALLS
+        me = (time.process_time() - started) / max(ME_CALLS, 1)
         started = time.process_time()
         for index in range(REFRESH_CALLS):
             tokens, device = sessions[index % SESSIONS]
@@ -48,7 +48,7 @@ async def main() -> None:
                 "refresh_token": tokens["refresh_token"], "device_id": device})
             assert response.status_code == 200, response.text
             sessions[index % SESSIONS] = (response.json()["tokens"], device)
-        refresh = (time.process_time() - started) / REFRESH_CALLS
+        refresh = (time.process_time() - started) / max(REFRESH_CALLS, 1)
     print(json.dumps({"me_us": me * 1e6, "refresh_us": refresh * 1e6}))
 
 

@@ -5,6 +5,8 @@ an image request), and its log lines carry the trace id of the request they belo
 
 import json
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,12 +22,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from websockets.sync.client import connect
 
 from entrypoints.wiring.settings import Settings
-from entrypoints.wiring.tracing import build_tracer_provider, install_tracing
+from entrypoints.wiring.tracing import build_tracer_provider, context_from, install_tracing
 from tests.integration.test_cli_newcomer import atelier_dev, free_port
 from tests.support.cli import clean_environment
 from tests.support.phone import API, bearer, device_id
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -88,22 +91,59 @@ def processors(provider: TracerProvider) -> tuple[Any, ...]:
     return tuple(provider._active_span_processor._span_processors)
 
 
-def test_without_an_endpoint_no_exporter_is_installed(collector: Collector) -> None:
+def test_without_an_endpoint_spans_are_ids_only_and_nothing_is_sent(
+    collector: Collector,
+) -> None:
     provider = build_tracer_provider("atelier-worker", {})
-    try:
-        with provider.get_tracer("test").start_as_current_span("probe") as span:
-            assert span.get_span_context().is_valid  # ids for log lines and the hops
-            assert not span.is_recording()  # nothing would read what it recorded
-        assert processors(provider) == ()
-        assert provider.force_flush(2)
-    finally:
-        provider.shutdown()
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("request") as request:
+        assert request.get_span_context().is_valid  # ids for log lines and the hops
+        assert not request.is_recording()  # nothing would read what it recorded
+        with tracer.start_as_current_span("publish") as child:
+            # One trace across the hops: the child keeps the trace, with an id of its own.
+            assert child.get_span_context().trace_id == request.get_span_context().trace_id
+            assert child.get_span_context().span_id != request.get_span_context().span_id
+    remote = context_from("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    with tracer.start_as_current_span("continued", context=remote) as continued:
+        assert format(continued.get_span_context().trace_id, "032x") == (
+            "0af7651916cd43dd8448eb211c80319c")
+        assert continued.get_span_context().trace_flags.sampled  # the caller's decision stays
+    assert not isinstance(provider, TracerProvider)
     assert collector.received == []
-    assert provider.resource.attributes["service.name"] == "atelier-worker"
+
+
+def test_without_an_endpoint_the_sdk_is_never_loaded(tmp_path: Path) -> None:
+    """No exporter, no cost: a process that installs tracing without an endpoint and serves
+    a request does not even import the SDK."""
+    probe = (
+        "import sys\n"
+        "from litestar.testing import TestClient\n"
+        "from entrypoints.wiring.settings import Settings\n"
+        "from entrypoints.wiring.tracing import install_tracing\n"
+        "install_tracing(Settings(), 'atelier-mobile-api')\n"
+        "from entrypoints.mobile_api.app import create_app\n"
+        "from entrypoints.mobile_api.container import MobileContainer\n"
+        "from entrypoints.wiring.infrastructure import Infrastructure\n"
+        "app = create_app(MobileContainer(infrastructure=Infrastructure(settings=Settings())))\n"
+        "with TestClient(app=app) as client:\n"
+        "    assert client.get('/healthz').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk')))\n")
+    environment = clean_environment(tmp_path)
+    environment.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    out = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_the_service_name_is_the_entrypoints_unless_otel_service_name_says() -> None:
-    provider = build_tracer_provider("atelier-worker", {"OTEL_SERVICE_NAME": "images-eu"})
+    exporting = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
+    provider = build_tracer_provider("atelier-worker", exporting)
+    assert isinstance(provider, TracerProvider)
+    assert provider.resource.attributes["service.name"] == "atelier-worker"
+    provider.shutdown()
+    provider = build_tracer_provider("atelier-worker", {**exporting,
+                                                        "OTEL_SERVICE_NAME": "images-eu"})
+    assert isinstance(provider, TracerProvider)
     assert provider.resource.attributes["service.name"] == "images-eu"
     provider.shutdown()
 
@@ -114,7 +154,8 @@ def test_a_new_trace_id_starts_with_its_time_as_x_ray_wants(environ: dict[str, s
     before = int(time.time())
     with provider.get_tracer("test").start_as_current_span("probe") as span:
         trace_id = span.get_span_context().trace_id
-    provider.shutdown()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
     assert before <= trace_id >> 96 <= int(time.time())
     assert trace_id & ((1 << 96) - 1)  # the other 96 bits are random
 
@@ -126,6 +167,7 @@ def test_tracing_switched_off_installs_nothing() -> None:
 def test_with_an_endpoint_spans_arrive_at_the_collector(collector: Collector) -> None:
     provider = build_tracer_provider(
         "atelier-mobile-api", {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url})
+    assert isinstance(provider, TracerProvider)
     try:
         with provider.get_tracer("test").start_as_current_span("probe") as span:
             trace_id = format(span.get_span_context().trace_id, "032x")
