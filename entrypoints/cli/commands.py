@@ -51,7 +51,8 @@ async def _resolved(args: argparse.Namespace | None = None) -> Settings:
 def _uvicorn(app: ASGIApp, host: str, port: int, **options: Any) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_config=None, ws="wsproto", http="httptools",
+    ws = options.pop("ws", "wsproto")
+    uvicorn.run(app, host=host, port=port, log_config=None, ws=ws, http="httptools",
                 loop="uvloop", timeout_graceful_shutdown=20, proxy_headers=False,
                 server_header=False, **options)
 
@@ -72,8 +73,10 @@ def _ensure_port_free(host: str, port: int) -> None:
 
 
 def _gateway_options(settings: Settings) -> dict[str, Any]:
-    """Protocol-level keepalive pings and the inbound frame limit, enforced by uvicorn."""
+    """Protocol-level keepalive pings and the inbound frame limit, enforced by uvicorn; its
+    wsproto protocol with less kept per idle socket (entrypoints/edge_gateway/protocol.py)."""
     return {
+        "ws": "entrypoints.edge_gateway.protocol:GatewayWSProtocol",
         "ws_ping_interval": settings.gateway_ping_interval_seconds,
         "ws_ping_timeout": settings.gateway_ping_timeout_seconds,
         "ws_max_size": settings.gateway_max_inbound_bytes,

@@ -125,12 +125,15 @@ class Gateway:
             "accepting": "unavailable: draining" if self.draining else "ok",
         }
 
-    # --- the WebSocket endpoint (raw ASGI: no per-socket objects beyond a Connection)
+    # --- the WebSocket endpoint (raw ASGI: no per-socket objects beyond a Connection).
+    # An idle socket holds one coroutine frame per call level down to its `receive`, so
+    # the levels are few: `handle`, then `_serve` for an admitted socket.
 
-    async def handle(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await self._handle(cast(Scope, scope), cast(Receive, receive), cast(Send, send))
-
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(
+        self, asgi_scope: asgi.Scope, asgi_receive: asgi.Receive, asgi_send: asgi.Send
+    ) -> None:
+        scope, receive = cast(Scope, asgi_scope), cast(Receive, asgi_receive)
+        send = cast(Send, asgi_send)
         if (await receive())["type"] != "websocket.connect":
             return
         refusal = self._refusal()
@@ -210,7 +213,12 @@ class Gateway:
                 await send({"type": "websocket.accept"})
                 self._metrics.handshake("accepted", "none")
                 self._hub.release(connection)
-                await self._read_until_closed(connection, receive)
+                # The gateway only pushes; inbound messages are ignored unless oversized.
+                too_big = self._limits.max_inbound_bytes
+                while (event := await receive())["type"] != "websocket.disconnect":
+                    data = event.get("text") or event.get("bytes") or b""
+                    if (len(data.encode()) if isinstance(data, str) else len(data)) > too_big:
+                        self._hub.close(connection, CLOSE_TOO_BIG, "message too big")
             finally:
                 self._hub.discard(connection)
         finally:
@@ -228,17 +236,6 @@ class Gateway:
         if wait:
             return "handshake_rate", "too many handshakes", max(1, round(wait))
         return None
-
-    async def _read_until_closed(self, connection: Connection, receive: Receive) -> None:
-        # The gateway only pushes; inbound messages are ignored unless oversized.
-        while True:
-            event = await receive()
-            if event["type"] == "websocket.disconnect":
-                return
-            data = event.get("text") or event.get("bytes") or b""
-            size = len(data.encode()) if isinstance(data, str) else len(data)
-            if size > self._limits.max_inbound_bytes:
-                self._hub.close(connection, CLOSE_TOO_BIG, "message too big")
 
     # --- the node's background work
 
