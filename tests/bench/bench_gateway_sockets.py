@@ -1,11 +1,18 @@
 """The gateway under `atelier serve gateway` (uvicorn, wsproto, uvloop) in a subprocess:
 
-- memory per open connection at N sockets (RSS delta / N; goal <= 25 KB at 5,000);
+- memory per open connection at N sockets (RSS delta / N once all N are open and idle) vs
+  the `websockets` library's own server holding the same N (goal <= 1.15x at 18,000);
 - fan-out of one Redis-published message to N sockets vs a `websockets` `broadcast()`
   server fed by the same Redis (goal <= 1.1x);
 - handshakes per second with token verification vs with verification replaced by a no-op.
 
     uv run python -m tests.bench.bench_gateway_sockets [--sockets 5000]
+    uv run python -m tests.bench.bench_gateway_sockets --sockets 18000 --sockets-only
+
+The sockets are held by client processes (`tests.bench.socket_clients`, 4,000 sockets at
+most each: the machine allows 20,000 descriptors per process) from 127.0.0.2 upwards, 150
+per source address, so the gateway's per-address cap (200) stays on. Tokens live 15 min
+(ATELIER_CONNECTION_TOKEN_TTL_SECONDS=900) so that those signed first outlast the opening.
 
 Needs Redis at ATELIER_TEST_REDIS (default redis://127.0.0.1:6379/15).
 """
@@ -13,6 +20,7 @@ Needs Redis at ATELIER_TEST_REDIS (default redis://127.0.0.1:6379/15).
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import secrets
@@ -34,6 +42,7 @@ from tests.support.server import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ATELIER_TEST_REDIS", "redis://127.0.0.1:6379/15")
+TOKEN_TTL = 900
 
 
 def free_port() -> int:
@@ -83,23 +92,82 @@ async def open_many(url: str, tokens: list[str]) -> list[ClientConnection]:
 
     async def one(token: str) -> ClientConnection:
         async with gate:
-            return await connect(f"{url}?token={token}", compression=None, open_timeout=60,
+            return await connect(f"{url}?token={token}" if token else url, compression=None,
+                                 open_timeout=60,
                                  ping_interval=None, max_size=2**16)
 
     return list(await asyncio.gather(*(one(t) for t in tokens)))
 
 
-async def fan_out_ms(sockets: list[ClientConnection], publish: object, rounds: int) -> float:
-    times = []
-    for n in range(rounds):
-        receivers = [asyncio.ensure_future(ws.recv()) for ws in sockets]
-        await asyncio.sleep(0.2)
-        started = time.perf_counter()
-        await publish(n)  # type: ignore[operator]
-        await asyncio.gather(*receivers)
-        times.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(0.3)
-    return statistics.median(times)
+class Clients:
+    """The bench's sockets, held by client processes (`tests.bench.socket_clients`) of at
+    most PER_PROCESS sockets each, from 127.0.0.2 upwards, at most PER_ADDRESS per source
+    address: the gateway's per-address cap (200 by default) stays on."""
+
+    PER_PROCESS = 4000
+    PER_ADDRESS = 150
+
+    def __init__(self, children: list[asyncio.subprocess.Process]) -> None:
+        self._children = children
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def holding(cls, url: str, tokens: list[str]) -> AsyncIterator["Clients"]:
+        processes = -(-len(tokens) // cls.PER_PROCESS)
+        addresses = [f"127.0.{(i + 2) // 256}.{(i + 2) % 256}"
+                     for i in range(-(-len(tokens) // cls.PER_ADDRESS))]
+        children: list[asyncio.subprocess.Process] = []
+        try:
+            for p in range(processes):
+                child = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "tests.bench.socket_clients", cwd=ROOT,
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**20)
+                children.append(child)
+                assert child.stdin is not None
+                child.stdin.write(json.dumps({"url": url, "tokens": tokens[p::processes],
+                                              "sources": addresses[p::processes]}).encode()
+                                  + b"\n")
+                await child.stdin.drain()
+            clients = cls(children)
+            opened = await clients._answers("open")
+            if sum(int(line.split()[1]) for line in opened) != len(tokens):
+                raise RuntimeError(f"not every socket opened: {opened}")
+            yield clients
+        finally:
+            for child in children:
+                if child.returncode is None and child.stdin is not None:
+                    child.stdin.write(b"close\n")
+                    child.stdin.close()
+            for child in children:
+                try:
+                    await asyncio.wait_for(child.wait(), 60)
+                except TimeoutError:
+                    child.kill()
+
+    async def _answers(self, expected: str) -> list[str]:
+        async def answer(child: asyncio.subprocess.Process) -> str:
+            assert child.stdout is not None
+            line = (await child.stdout.readline()).decode().strip()
+            if not line.startswith(expected):
+                raise RuntimeError(f"client process said {line!r}, not {expected!r}")
+            return line
+
+        return list(await asyncio.gather(*(answer(c) for c in self._children)))
+
+    async def fan_out_ms(self, publish: object, rounds: int) -> float:
+        times = []
+        for n in range(rounds):
+            for child in self._children:
+                assert child.stdin is not None
+                child.stdin.write(b"recv\n")
+            await self._answers("armed")
+            await asyncio.sleep(0.2)
+            started = time.perf_counter()
+            await publish(n)  # type: ignore[operator]
+            await self._answers("got")
+            times.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.3)
+        return statistics.median(times)
 
 
 @contextlib.asynccontextmanager
@@ -115,9 +183,16 @@ def gateway_env(jwks_url: str, prefix: str) -> dict[str, str]:
         "ATELIER_REALTIME_BUS_PREFIX": prefix, "ATELIER_LOG_LEVEL": "WARNING",
         "ATELIER_GATEWAY_HANDSHAKES_PER_SECOND": "100000",
         "ATELIER_GATEWAY_HANDSHAKE_BURST": "100000",
-        "ATELIER_GATEWAY_MAX_SOCKETS_PER_IP": "1000000",  # every bench socket is from loopback
+        # tokens signed up front must outlive opening every socket (18,000 take minutes)
+        "ATELIER_CONNECTION_TOKEN_TTL_SECONDS": str(TOKEN_TTL),
         "ATELIER_DATA_DIR": str(ROOT / ".atelier" / "bench-gateway"),
     }
+
+
+def bench_tokens(key: object, prefix: str, count: int) -> list[str]:
+    now = int(time.time())
+    return [sign(key, claims(f"{prefix}{i}", exp=now + TOKEN_TTL))  # type: ignore[arg-type]
+            for i in range(count)]
 
 
 async def memory_and_fan_out(count: int, rounds: int) -> None:
@@ -126,28 +201,31 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
     bus = RedisRealtimeBus(client, prefix=prefix)
     payload = {"kind": "image.ready", "id": "01J" + "X" * 23, "pad": "y" * 40}
     async with origin() as (jwks_url, key):
-        tokens = [sign(key, claims(f"u{i}")) for i in range(count)]  # type: ignore[arg-type]
+        tokens = bench_tokens(key, "u", count)
+        warm = bench_tokens(key, "w", 50)
         port = free_port()
         with process(["-m", "entrypoints.cli.main", "serve", "gateway", "--host", "127.0.0.1",
                       "--port", str(port)], gateway_env(jwks_url, prefix)) as gateway:
             await wait_port(port, "/readyz")
             url = f"ws://127.0.0.1:{port}/v1/realtime"
-            warm = await open_many(url, tokens[:50])
-            await asyncio.gather(*(ws.close() for ws in warm))
+            warmed = await open_many(url, warm)
+            await asyncio.gather(*(ws.close() for ws in warmed))
             await asyncio.sleep(1.0)
             before = rss_kib(gateway.pid)
-            sockets = await open_many(url, tokens)
-            await asyncio.sleep(2.0)
-            after = rss_kib(gateway.pid)
-            per = (after - before) / count
-            print(f"gateway: {count} sockets, RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB, "
-                  f"{per:.1f} KiB per connection")
+            started = time.perf_counter()
+            async with Clients.holding(url, tokens) as clients:
+                opened_in = time.perf_counter() - started
+                await asyncio.sleep(3.0)
+                after = rss_kib(gateway.pid)
+                per = (after - before) / count
 
-            async def publish_gateway(n: int) -> None:
-                await bus.publish("broadcast", {**payload, "n": n})
+                async def publish_gateway(n: int) -> None:
+                    await bus.publish("broadcast", {**payload, "n": n})
 
-            gateway_ms = await fan_out_ms(sockets, publish_gateway, rounds)
-            await asyncio.gather(*(ws.close() for ws in sockets))
+                gateway_ms = await clients.fan_out_ms(publish_gateway, rounds)
+            print(f"gateway: {count} sockets (opened in {opened_in:.0f} s), RSS "
+                  f"{before / 1024:.0f} -> {after / 1024:.0f} MiB, {per:.2f} KiB per connection",
+                  flush=True)
 
         channel = f"{prefix}reference"
         port = free_port()
@@ -155,21 +233,25 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
                       REDIS_URL, "--channel", channel], {}) as reference:
             await wait_port(port, None)
             url = f"ws://127.0.0.1:{port}/"
-            before = rss_kib(reference.pid)
-            sockets = await open_many(url, tokens)
-            await asyncio.sleep(2.0)
-            ref_per = (rss_kib(reference.pid) - before) / count
-            print(f"websockets broadcast() server: {ref_per:.1f} KiB per connection")
+            warmed = await open_many(url, [""] * len(warm))
+            await asyncio.gather(*(ws.close() for ws in warmed))
+            await asyncio.sleep(1.0)
+            ref_before = rss_kib(reference.pid)
+            async with Clients.holding(url, [""] * count) as clients:
+                await asyncio.sleep(3.0)
+                ref_after = rss_kib(reference.pid)
+                ref_per = (ref_after - ref_before) / count
 
-            async def publish_reference(n: int) -> None:
-                import json
+                async def publish_reference(n: int) -> None:
+                    await client.publish(channel, json.dumps(
+                        {"channel": "broadcast", "data": {**payload, "n": n}}))
 
-                await client.publish(channel, json.dumps(
-                    {"channel": "broadcast", "data": {**payload, "n": n}}))
-
-            reference_ms = await fan_out_ms(sockets, publish_reference, rounds)
-            await asyncio.gather(*(ws.close() for ws in sockets))
+                reference_ms = await clients.fan_out_ms(publish_reference, rounds)
+            print(f"websockets server: {count} sockets, RSS {ref_before / 1024:.0f} -> "
+                  f"{ref_after / 1024:.0f} MiB, {ref_per:.2f} KiB per connection", flush=True)
     await client.aclose()
+    print(f"memory per connection at {count} sockets: gateway {per:.2f} KiB, websockets "
+          f"server {ref_per:.2f} KiB, ratio {per / ref_per:.3f}x")
     print(f"fan-out of one message to {count} sockets (median of {rounds}): gateway "
           f"{gateway_ms:.0f} ms, websockets broadcast() {reference_ms:.0f} ms, "
           f"ratio {gateway_ms / reference_ms:.2f}x")
@@ -194,6 +276,8 @@ async def handshakes_per_second(total: int) -> None:
         tokens = [sign(key, claims(f"h{i}")) for i in range(total)]  # type: ignore[arg-type]
         env = gateway_env(jwks_url, "atelier:bench:hs:")
         env["ATELIER_REDIS_URL"] = ""
+        # every handshake here comes from 127.0.0.1, faster than closes may be noticed
+        env["ATELIER_GATEWAY_MAX_SOCKETS_PER_IP"] = "1000000"
         ports = {"verified": free_port(), "no verification": free_port()}
         with (
             process(["-m", "tests.bench.gateway_server", "--port", str(ports["verified"])], env),
@@ -230,12 +314,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--handshakes", type=int, default=1500)
     parser.add_argument("--handshakes-only", action="store_true")
+    parser.add_argument("--sockets-only", action="store_true")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if not args.handshakes_only:
         asyncio.run(memory_and_fan_out(args.sockets, args.rounds))
-    asyncio.run(handshakes_per_second(args.handshakes))
+    if not args.sockets_only:
+        asyncio.run(handshakes_per_second(args.handshakes))
 
 
 if __name__ == "__main__":
