@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.sql.mappers import row_to_family, row_to_user
 from domain.sessions.model import RefreshFamily
-from domain.users.model import SEEN_GRANULARITY, User, UserStatus
+from domain.users.model import SEEN_GRANULARITY, User, UserKind, UserStatus
 
 # A family with its user, as every statement below answers it.
 FAMILY_AND_USER = """
@@ -117,7 +116,34 @@ def record_arguments(
     )
 
 
+_KINDS = {kind.value: kind for kind in UserKind}
+_STATUSES = {status.value: status for status in UserStatus}
+
+
 def family_and_user(row: Mapping[str, Any]) -> tuple[RefreshFamily, User]:
-    """A row of FAMILY_AND_USER, as the two objects it holds (the user as read)."""
-    user = row_to_user({**row, "id": row["user_id"], "created_at": row["user_created_at"]})
-    return row_to_family(row), user
+    """A row of FAMILY_AND_USER, as the two objects it holds (the user as read).
+
+    What `row_to_family` and `row_to_user` make of the same columns, read straight from
+    the row: every rotation maps one, and copying the row into a dict for `row_to_user`
+    and calling the enums cost ~4 us of the ~7 (an unknown kind or status still raises
+    the enum's ValueError)."""
+    nonce = row["rotation_nonce"]
+    family = RefreshFamily(
+        id=row["id"], user_id=row["user_id"], device_id=row["device_id"],
+        created_at=row["created_at"], expires_at=row["expires_at"],
+        current_hash=row["current_hash"], generation=row["generation"],
+        previous_hash=row["previous_hash"],
+        rotation_nonce=bytes(nonce) if nonce is not None else None,
+        rotated_at=row["rotated_at"], revoked_at=row["revoked_at"],
+        revoked_reason=row["revoked_reason"],
+    )
+    kind, status = row["kind"], row["status"]
+    user = User(
+        id=row["user_id"], kind=_KINDS.get(kind) or UserKind(kind),
+        status=_STATUSES.get(status) or UserStatus(status),
+        email=row["email"], email_confirmed=row["email_confirmed"],
+        external_id=row["external_id"], display_name=row["display_name"],
+        notify_by_email=row["notify_by_email"], created_at=row["user_created_at"],
+        last_seen_at=row["last_seen_at"], version=row["version"],
+    )
+    return family, user
