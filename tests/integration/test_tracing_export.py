@@ -212,3 +212,40 @@ def test_atelier_dev_exports_an_image_requests_trace_and_logs_trace_ids(
     [access] = [line for line in lines if line.get("logger") == "atelier.access"
                 and line.get("path") == "/healthz" and line.get("trace_id") == trace_id]
     assert access["request_id"] and access["status"] == 200
+
+
+def test_without_an_endpoint_atelier_dev_still_logs_one_trace_id_per_image_request(
+    collector: Collector, tmp_path: Path,
+) -> None:
+    """No exporter: nothing is sent anywhere, yet the request's access line and the
+    worker's line for its image carry the same trace id, and a phone's is continued."""
+    env = {**clean_environment(tmp_path / "data"), "ATELIER_METRICS_PORT": "0",
+           "ATELIER_PASSWORD_HASH_MEMORY_KIB": "1024", "ATELIER_PASSWORD_HASH_TIME_COST": "1"}
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    phone_trace = secrets.token_hex(16)
+    with atelier_dev(env, tmp_path, free_port()) as base:
+        guest = httpx.post(f"{base}{API}/guests",
+                           json={"device_id": device_id(), "platform": "ios"}).json()
+        accepted = httpx.post(
+            f"{base}{API}/images", json={"prompt": "a red fox"}, headers={
+                **bearer(guest["tokens"]),
+                "traceparent": f"00-{phone_trace}-{secrets.token_hex(8)}-01"})
+        assert accepted.status_code == 202, accepted.text
+        image_id = accepted.json()["id"]
+
+        def worker_line() -> list[dict[str, Any]]:
+            return [line for line in (json.loads(raw) for raw in (
+                tmp_path / "dev.log").read_text().splitlines() if raw.startswith("{"))
+                if line.get("logger") == "atelier.worker" and image_id in line.get("msg", "")]
+
+        [worked] = eventually(worker_line)
+    lines = [json.loads(line) for line in (tmp_path / "dev.log").read_text().splitlines()
+             if line.startswith("{")]
+    [access] = [line for line in lines if line.get("logger") == "atelier.access"
+                and line.get("path") == f"{API}/images" and line.get("method") == "POST"]
+    assert access["trace_id"] == phone_trace
+    assert worked["trace_id"] == phone_trace
+    [own] = [line for line in lines if line.get("logger") == "atelier.access"
+             and line.get("path") == f"{API}/guests"]
+    assert len(own["trace_id"]) == 32 and own["trace_id"] != phone_trace
+    assert collector.received == []
