@@ -7,10 +7,18 @@ its PostgreSQL backends' CPU per refresh (from /proc), in interleaved rounds; me
 
 BENCH_AFTER_DIR (default: this checkout) is the other build; without BENCH_BEFORE_DIR only
 it runs. BENCH_SECONDS (5) per measurement, BENCH_ROUNDS (5). Needs wrk.
+
+BENCH_MODE=inprocess measures the same two builds without sockets or wrk, steadier on a
+loaded box: per round and build, a fresh process runs that build's mobile API app, calls
+its ASGI interface directly (64 refresh loops at once, as 64 connections would, and as
+many bare-route loops) and reports its own CPU time (process_time) per refresh and per
+bare request, and its PostgreSQL backends' CPU per refresh. BENCH_CALLS (2,560) refreshes
+a round.
 """
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -38,6 +46,8 @@ from tests.bench.bench_identity import (
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+INPROCESS = os.environ.get("BENCH_MODE") == "inprocess"
+CALLS = int(os.environ.get("BENCH_CALLS", "2560"))
 CONNECTIONS = 64
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,15 +70,12 @@ class Contender:
         migrate = ("import asyncio, sys; from adapters.sql.migrate import upgrade_database; "
                    "asyncio.run(upgrade_database(sys.argv[1]))")
         subprocess.run([sys.executable, "-c", migrate, self.url], cwd=self.source, check=True)
+        if INPROCESS:
+            return
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.url, "ATELIER_DATA_DIR": str(self.work),
-               "ATELIER_KEYSTORE": "file", "ATELIER_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000",
-               "ATELIER_RATE_LIMIT_GUESTS_PER_MINUTE": "100000000",
-               "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_METRICS_PORT": "0",
-               "ATELIER_REUSE_INTERVAL_SECONDS": "10", "PYTHONPATH": str(self.source)}
         self.server = subprocess.Popen(
             [sys.executable, "-m", "tests.bench.identity_server", str(port)],
-            cwd=self.source, env=env)
+            cwd=self.source, env=self.environment())
         self.base_url = f"http://127.0.0.1:{port}"
         for _ in range(600):
             try:
@@ -79,6 +86,14 @@ class Contender:
             time.sleep(0.1)
         raise SystemExit(f"{self.label}: the server did not start")
 
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.url, "ATELIER_DATA_DIR": str(self.work),
+                "ATELIER_KEYSTORE": "file",
+                "ATELIER_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000",
+                "ATELIER_RATE_LIMIT_GUESTS_PER_MINUTE": "100000000",
+                "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_METRICS_PORT": "0",
+                "ATELIER_REUSE_INTERVAL_SECONDS": "10", "PYTHONPATH": str(self.source)}
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.terminate()
@@ -86,6 +101,15 @@ class Contender:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
 
     def round(self) -> None:
+        if INPROCESS:
+            # This file run from this checkout, importing the build's code (its PYTHONPATH).
+            done = subprocess.run(
+                [sys.executable, __file__, "--inprocess", str(CALLS), str(CONNECTIONS)],
+                cwd=self.source, env=self.environment(), capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"{self.label}: in-process round failed\n{done.stderr}")
+            self.rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            return
         assert self.server is not None
         script = self.work / "refresh.lua"
         sessions = self.work / "sessions.txt"
@@ -119,8 +143,8 @@ class Contender:
         keys = self.rows[0].keys()
         return {
             "median": {k: round(statistics.median(r[k] for r in self.rows), 3) for k in keys},
-            "ratio_per_round": [round(r["ratio"], 3) for r in self.rows],
-            "cpu_ratio_per_round": [round(r["cpu_ratio"], 3) for r in self.rows],
+            **{f"{k}_per_round": [round(r[k], 3) for r in self.rows]
+               for k in ("ratio", "cpu_ratio", "server_us_per_refresh") if k in keys},
         }
 
 
@@ -150,8 +174,121 @@ async def _backends(database: str) -> set[int]:
     return {row["pid"] for row in rows}
 
 
+async def _inprocess(calls: int, concurrency: int) -> dict[str, float]:
+    """One in-process round (run in a child process: see BENCH_MODE)."""
+    from entrypoints.mobile_api.app import create_app
+    from entrypoints.mobile_api.container import MobileContainer
+    from entrypoints.wiring.infrastructure import Infrastructure
+    from entrypoints.wiring.settings import Settings
+    from entrypoints.wiring.tracing import install_tracing
+    from tests.bench.identity_server import bare
+
+    settings = Settings()
+    install_tracing(settings, "atelier-mobile-api")  # as identity_server does
+    app = create_app(MobileContainer(infrastructure=Infrastructure(settings=settings)))
+    app.register(bare)
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    async with _lifespan(app):
+        sessions: list[list[str]] = []
+        for index in range(concurrency):
+            device = f"IDFV-BENCH-{index:06d}-{secrets.token_hex(3)}"
+            body = await _call(app, "POST", "/v1/api/guests",
+                               {"device_id": device, "platform": "ios"}, 201)
+            sessions.append([json.loads(body)["tokens"]["refresh_token"], device])
+
+        async def refreshes(session: list[str], count: int) -> None:
+            for _ in range(count):
+                body = await _call(app, "POST", "/v1/api/sessions/refresh",
+                                   {"refresh_token": session[0], "device_id": session[1]}, 200)
+                session[0] = json.loads(body)["tokens"]["refresh_token"]
+
+        async def bares(count: int) -> None:
+            for _ in range(count):
+                await _call(app, "GET", "/bench/bare", None, 200)
+
+        each = calls // concurrency
+        await asyncio.gather(*(refreshes(s, 2) for s in sessions))  # warm
+        await asyncio.gather(*(bares(2) for _ in sessions))
+        gc.collect()
+        started = time.process_time()
+        await asyncio.gather(*(bares(each) for _ in sessions))
+        bare_us = (time.process_time() - started) / (each * concurrency) * 1e6
+        backends = _cpu(await _backends(database))
+        started = time.process_time()
+        await asyncio.gather(*(refreshes(s, each) for s in sessions))
+        refresh_us = (time.process_time() - started) / (each * concurrency) * 1e6
+        after = _cpu(await _backends(database))
+    postgres = sum(spent - backends.get(pid, 0.0) for pid, spent in after.items())
+    return {"bare_us": bare_us, "refresh_us": refresh_us, "cpu_ratio": bare_us / refresh_us,
+            "postgres_us_per_refresh": postgres / (each * concurrency) * 1e6}
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> Any:
+    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    started, stopped = asyncio.Event(), asyncio.Event()
+    failure: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "lifespan.startup.complete":
+            started.set()
+        elif message["type"] == "lifespan.startup.failed":
+            failure.append(message)
+            started.set()
+        else:
+            stopped.set()
+
+    inbox.put_nowait({"type": "lifespan.startup"})
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, send))
+    await started.wait()
+    if failure:
+        raise SystemExit(f"the app did not start: {failure[0]}")
+    try:
+        yield
+    finally:
+        inbox.put_nowait({"type": "lifespan.shutdown"})
+        await stopped.wait()
+        await task
+
+
+async def _call(app: Any, method: str, path: str, body: Any, expected: int) -> bytes:
+    """One request through the app's ASGI interface, as a server would make it."""
+    raw = json.dumps(body).encode() if body is not None else b""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(raw)).encode())],
+        "state": {},
+    }
+    sent = False
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:  # the body is read once; a server would next report the disconnect
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    answer = b"".join(chunks)
+    if status != expected:
+        raise SystemExit(f"{method} {path}: {status} {answer[:300]!r}")
+    return answer
+
+
 def main() -> None:
-    if not shutil.which("wrk"):
+    if not INPROCESS and not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     scratch = ROOT / ".atelier"
     scratch.mkdir(exist_ok=True)
@@ -163,17 +300,35 @@ def main() -> None:
     try:
         for contender in contenders:
             contender.start()
-        for _ in range(ROUNDS):  # interleaved, so drift on a noisy machine hits both
-            for contender in contenders:
+        for index in range(ROUNDS):  # interleaved, so drift on a noisy machine hits both
+            # and each build goes first every other round
+            for contender in contenders[::-1] if index % 2 else contenders:
                 contender.round()
     finally:
         for contender in contenders:
             contender.stop()
         shutil.rmtree(work, ignore_errors=True)
-    report = {c.label: c.summary() for c in contenders}
-    report["rounds"], report["seconds_per_run"] = ROUNDS, SECONDS
+    report: dict[str, Any] = {c.label: c.summary() for c in contenders}
+    if INPROCESS:
+        report["mode"], report["refreshes_per_round"] = "inprocess", CALLS
+    else:
+        report["seconds_per_run"] = SECONDS
+    report["rounds"] = ROUNDS
+    if len(contenders) == 2:
+        before, after = (c.summary()["median"] for c in contenders)
+        key = "refresh_us" if INPROCESS else "server_us_per_refresh"
+        report["after_vs_before_cpu_per_refresh"] = round(after[key] / before[key], 3)
+        report["after_vs_before_postgres_per_refresh"] = round(
+            after["postgres_us_per_refresh"] / before["postgres_us_per_refresh"], 3)
     print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--inprocess"]:
+        import uvloop  # as the server runs
+
+        os.environ.setdefault("ATELIER_LOG_LEVEL", "WARNING")
+        uvloop.install()
+        print(json.dumps(asyncio.run(_inprocess(int(sys.argv[2]), int(sys.argv[3])))))
+    else:
+        main()
