@@ -43,6 +43,7 @@ from tests.support.server import serving
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ATELIER_TEST_REDIS", "redis://127.0.0.1:6379/15")
 TOKEN_TTL = 900
+LOGS = ROOT / ".atelier" / "bench-gateway"
 
 
 def free_port() -> int:
@@ -60,17 +61,21 @@ def rss_kib(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield child
-    finally:
-        child.terminate()
+def process(
+    args: list[str], env: dict[str, str], log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    with contextlib.ExitStack() as stack:
+        err = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        child = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+                                 stdout=subprocess.DEVNULL, stderr=err)
         try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            child.kill()
+            yield child
+        finally:
+            child.terminate()
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 async def wait_port(port: int, path: str | None) -> None:
@@ -109,6 +114,7 @@ class Clients:
 
     def __init__(self, children: list[asyncio.subprocess.Process]) -> None:
         self._children = children
+        self.retried = 0  # handshakes answered 503 (node busy) and tried again
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -132,6 +138,7 @@ class Clients:
             opened = await clients._answers("open")
             if sum(int(line.split()[1]) for line in opened) != len(tokens):
                 raise RuntimeError(f"not every socket opened: {opened}")
+            clients.retried = sum(int(line.split()[2]) for line in opened)
             yield clients
         finally:
             for child in children:
@@ -196,6 +203,7 @@ def bench_tokens(key: object, prefix: str, count: int) -> list[str]:
 
 
 async def memory_and_fan_out(count: int, rounds: int) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
     prefix = f"atelier:bench:{secrets.token_hex(4)}:"
     client = redis.Redis.from_url(REDIS_URL)
     bus = RedisRealtimeBus(client, prefix=prefix)
@@ -205,7 +213,8 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
         warm = bench_tokens(key, "w", 50)
         port = free_port()
         with process(["-m", "entrypoints.cli.main", "serve", "gateway", "--host", "127.0.0.1",
-                      "--port", str(port)], gateway_env(jwks_url, prefix)) as gateway:
+                      "--port", str(port)], gateway_env(jwks_url, prefix),
+                     LOGS / "gateway-sockets.log") as gateway:
             await wait_port(port, "/readyz")
             url = f"ws://127.0.0.1:{port}/v1/realtime"
             warmed = await open_many(url, warm)
@@ -223,7 +232,9 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
                     await bus.publish("broadcast", {**payload, "n": n})
 
                 gateway_ms = await clients.fan_out_ms(publish_gateway, rounds)
-            print(f"gateway: {count} sockets (opened in {opened_in:.0f} s), RSS "
+                retried = clients.retried
+            print(f"gateway: {count} sockets (opened in {opened_in:.0f} s, {retried} handshakes "
+                  f"refused 503 and retried; log in {LOGS}), RSS "
                   f"{before / 1024:.0f} -> {after / 1024:.0f} MiB, {per:.2f} KiB per connection",
                   flush=True)
 
@@ -277,7 +288,7 @@ def cpu_seconds(pid: int) -> float:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
-async def handshakes_per_second(total: int, batches: int = 5) -> None:
+async def handshakes_per_second(total: int, batches: int = 5, sodium: bool = False) -> None:
     """Each batch goes to one server then the other (same tokens); rates are per wall-clock
     second and per CPU second of the server (handshakes per core: what the load of a shared
     machine moves least, as a server waiting for a core spends no CPU time meanwhile)."""
@@ -287,14 +298,14 @@ async def handshakes_per_second(total: int, batches: int = 5) -> None:
         env["ATELIER_REDIS_URL"] = ""
         # every handshake here comes from 127.0.0.1, faster than closes may be noticed
         env["ATELIER_GATEWAY_MAX_SOCKETS_PER_IP"] = "1000000"
-        ports = {"verified": free_port(), "no verification": free_port()}
-        with (
-            process(["-m", "tests.bench.gateway_server", "--port", str(ports["verified"])],
-                    env) as verifying,
-            process(["-m", "tests.bench.gateway_server", "--port",
-                     str(ports["no verification"]), "--no-verify"], env) as plain_server,
-        ):
-            pids = {"verified": verifying.pid, "no verification": plain_server.pid}
+        modes = {"verified": [], "no verification": ["--no-verify"]}
+        if sodium:
+            modes["verified, libsodium"] = ["--sodium"]
+        ports = {label: free_port() for label in modes}
+        with contextlib.ExitStack() as servers:
+            pids = {label: servers.enter_context(process(
+                ["-m", "tests.bench.gateway_server", "--port", str(ports[label]), *extra],
+                env)).pid for label, extra in modes.items()}
             for port in ports.values():
                 await wait_port(port, "/readyz")
             rates: dict[str, list[float]] = {label: [] for label in ports}
@@ -314,14 +325,15 @@ async def handshakes_per_second(total: int, batches: int = 5) -> None:
                     rates[label].append(len(chunk) / (time.perf_counter() - started - 0.3))
                     per_cpu[label].append(len(chunk) / (cpu_seconds(pids[label]) - cpu))
     for name, figures in (("per wall-clock second", rates), ("per CPU second", per_cpu)):
-        verified = statistics.median(figures["verified"])
         plain = statistics.median(figures["no verification"])
-        ratio = statistics.median(a / b for a, b in zip(
-            figures["verified"], figures["no verification"], strict=True))
-        print(f"handshakes {name} (median of {batches} alternating batches, bare client): "
-              f"verified {verified:.0f}, no verification {plain:.0f}, ratio of medians "
-              f"{verified / plain:.2f}x, median of the batch pairs' ratios {ratio:.2f}x "
-              f"(load average {os.getloadavg()[0]:.1f})")
+        for label in (label for label in modes if label != "no verification"):
+            verified = statistics.median(figures[label])
+            ratio = statistics.median(a / b for a, b in zip(
+                figures[label], figures["no verification"], strict=True))
+            print(f"handshakes {name} (median of {batches} alternating batches, bare "
+                  f"client): {label} {verified:.0f}, no verification {plain:.0f}, ratio of "
+                  f"medians {verified / plain:.2f}x, median of the batch pairs' ratios "
+                  f"{ratio:.2f}x (load average {os.getloadavg()[0]:.1f})")
 
 
 def main() -> None:
@@ -330,6 +342,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--handshakes", type=int, default=1500)
     parser.add_argument("--handshake-batches", type=int, default=5)
+    parser.add_argument("--sodium", action="store_true",
+                        help="a third server whose Ed25519 check is libsodium's (what-if)")
     parser.add_argument("--handshakes-only", action="store_true")
     parser.add_argument("--sockets-only", action="store_true")
     args = parser.parse_args()
@@ -338,7 +352,7 @@ def main() -> None:
     if not args.handshakes_only:
         asyncio.run(memory_and_fan_out(args.sockets, args.rounds))
     if not args.sockets_only:
-        asyncio.run(handshakes_per_second(args.handshakes, args.handshake_batches))
+        asyncio.run(handshakes_per_second(args.handshakes, args.handshake_batches, args.sodium))
 
 
 if __name__ == "__main__":
