@@ -396,11 +396,14 @@ def dump_tasks(_signum: int, _frame: object) -> None:
         print(json.dumps({"level": "tasks", "msg": f"{n} waiting at", "error": chain}),
               file=sys.stderr, flush=True)
     import gc  # an async generator (an @asynccontextmanager) hides what it awaits from tasks
+    import types
 
     suspended: Counter[str] = Counter()
     for thing in gc.get_objects():
-        frame = getattr(thing, "ag_frame", None)
-        if frame is not None and type(thing).__name__ == "async_generator":
+        if not isinstance(thing, types.AsyncGeneratorType):
+            continue
+        frame = thing.ag_frame
+        if frame is not None:
             where = [f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} "
                      f"{frame.f_code.co_name}"]
             inner = thing.ag_await
