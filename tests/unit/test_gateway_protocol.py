@@ -74,3 +74,17 @@ async def test_a_gateway_error_closes_the_socket_as_litestar_did() -> None:
     await app(scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": INTERNAL_ERROR_CLOSE,
                      "reason": "Internal Server Error"}]
+
+
+def test_the_caller_address_reads_from_a_scope_litestar_never_saw() -> None:
+    """Sockets to REALTIME_PATH skip Litestar: the per-address cap still finds the address
+    behind trusted proxies from the bare server scope."""
+    from litestar.connection import ASGIConnection
+
+    from entrypoints.http_edge.client_ip import client_ip
+
+    scope: dict[str, Any] = {
+        "type": "websocket", "path": REALTIME_PATH, "client": ("10.0.0.9", 5555),
+        "headers": [(b"x-forwarded-for", b"198.51.100.1, 203.0.113.7")]}
+    assert client_ip(ASGIConnection(scope), 1) == "203.0.113.7"  # type: ignore[arg-type]
+    assert client_ip(ASGIConnection(scope), 0) == "10.0.0.9"  # type: ignore[arg-type]
