@@ -9,6 +9,9 @@ database vs an empty one, the two servers' wrk runs interleaved (medians; ratio 
 --flat-days loads --flat-members members (default members / 10) once per listed day count
 and reports bytes per active member after maintenance for each: the storage bound.
 --skip-speed leaves the wrk part out. Needs wrk; BENCH_SECONDS (5), BENCH_RUNS (3).
+--load-jobs (2): load statements run at once, each on its own connection. The load is
+set-based (one INSERT ... SELECT per table) with foreign-key triggers off and every foreign
+key checked once afterwards; tables stay logged, indexes and constraints stay on.
 
 What a day of activity leaves, per active member (--rate-* flags; see docs/performance.md):
 refreshes every hour leave nothing (a refresh is an UPDATE of the family row); a session
@@ -165,7 +168,7 @@ RATES = {
 
 
 async def create_database() -> tuple[str, str, str]:
-    name = f"atelier_bench_growth_{secrets.token_hex(4)}"
+    name = f"growth_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(ADMIN_DSN)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
@@ -181,25 +184,64 @@ async def drop_database(name: str) -> None:
     await admin.close()
 
 
-async def load(dsn: str, members: int, days: int, rates: dict[str, float]) -> dict[str, float]:
-    """Runs every LOAD statement; returns seconds per statement."""
+async def load(dsn: str, members: int, days: int, rates: dict[str, float],
+               jobs: int = 2) -> dict[str, float]:
+    """Runs every LOAD statement, `jobs` at a time on their own connections; returns seconds
+    per statement and in all. Foreign-key triggers are off while loading
+    (session_replication_role = replica): each would look up and lock, row by row, a user
+    the generated ids point to by construction; every foreign key is checked once
+    afterwards, set-based (`orphans`). Nothing else is off: the tables stay logged, and
+    their indexes, unique constraints and ON CONFLICT work as the app's inserts do."""
+    seconds: dict[str, float] = {}
+    queue = list(LOAD.items())
+
+    async def worker() -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("SET synchronous_commit = off")
+            await connection.execute("SET session_replication_role = replica")
+            while queue:
+                label, statement = queue.pop(0)
+                rate = RATES[label]
+                args: list[Any] = [members, days] + ([rates[rate]] if rate else [])
+                started = time.monotonic()
+                typed = (statement.replace("$1", "($1::bigint)").replace("$2", "($2::int)")
+                         .replace("$3", "($3::float8)"))
+                await connection.execute(typed, *args)
+                seconds[label] = round(time.monotonic() - started, 1)
+                print(f"  loaded {label} in {seconds[label]} s", file=sys.stderr)
+        finally:
+            await connection.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(max(1, jobs))))
+    seconds["statements (wall)"] = round(time.monotonic() - started, 1)
     connection = await asyncpg.connect(dsn)
-    seconds = {}
     try:
-        await connection.execute("SET synchronous_commit = off")
-        for label, statement in LOAD.items():
-            rate = RATES[label]
-            args: list[Any] = [members, days] + ([rates[rate]] if rate else [])
-            started = time.monotonic()
-            typed = (statement.replace("$1", "($1::bigint)").replace("$2", "($2::int)")
-                     .replace("$3", "($3::float8)"))
-            await connection.execute(typed, *args)
-            seconds[label] = round(time.monotonic() - started, 1)
-            print(f"  loaded {label} in {seconds[label]} s", file=sys.stderr)
+        missing = await orphans(connection)
+        if missing:
+            raise SystemExit(f"loaded rows whose foreign key points nowhere: {missing}")
         await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
+    seconds["total with foreign-key check and VACUUM ANALYZE"] = round(
+        time.monotonic() - started, 1)
     return seconds
+
+
+async def orphans(connection: asyncpg.Connection) -> dict[str, int]:
+    """Rows per foreign key whose referenced row is missing (anti-joins; expected none)."""
+    out = {}
+    for table in metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            child, parent = fk.parent, fk.column
+            count = await connection.fetchval(
+                f'SELECT count(*) FROM "{table.name}" c WHERE NOT EXISTS '
+                f'(SELECT 1 FROM "{parent.table.name}" p WHERE p."{parent.name}" = '
+                f'c."{child.name}")')
+            if count:
+                out[f"{table.name}.{child.name}"] = count
+    return out
 
 
 async def sizes(dsn: str) -> dict[str, dict[str, int]]:
@@ -245,11 +287,12 @@ def per_member(table_sizes: dict[str, dict[str, int]], members: int) -> float:
     return sum(t["bytes"] for t in table_sizes.values()) / members
 
 
-def growth(members: int, days: int, rates: dict[str, float], work: Path) -> dict[str, Any]:
+def growth(members: int, days: int, rates: dict[str, float], work: Path,
+           jobs: int = 2) -> dict[str, Any]:
     """Load, measure, maintain, measure again; the database is dropped at the end."""
     name, url, dsn = asyncio.run(create_database())
     try:
-        seconds = asyncio.run(load(dsn, members, days, rates))
+        seconds = asyncio.run(load(dsn, members, days, rates, jobs))
         before = asyncio.run(sizes(dsn))
         deleted, maintenance_s = maintenance(url, work)
         asyncio.run(vacuum(dsn, full=False))
@@ -344,6 +387,8 @@ def main() -> None:
     parser.add_argument("--flat-days", default="", help="e.g. 7,35,90 (comma separated)")
     parser.add_argument("--flat-members", type=int, default=0)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--load-jobs", type=int, default=2,
+                        help="load statements run at once, each on its own connection")
     parser.add_argument("--rate-ended-sessions", type=float, default=0.05)
     parser.add_argument("--rate-images", type=float, default=1.0)
     parser.add_argument("--rate-failed-logins", type=float, default=0.01)
@@ -368,7 +413,7 @@ def main() -> None:
         flat = []
         for days in [int(d) for d in args.flat_days.split(",") if d]:
             print(f"flatness: {flat_members} members, {days} days", file=sys.stderr)
-            run = growth(flat_members, days, rates, work)
+            run = growth(flat_members, days, rates, work, args.load_jobs)
             flat.append({k: run[k] for k in ("members", "days", "bytes_per_member",
                                              "maintenance_seconds", "deleted")})
         if flat:
@@ -376,7 +421,7 @@ def main() -> None:
         print(f"main: {args.members} members, {args.days} days", file=sys.stderr)
         name, url, dsn = asyncio.run(create_database())
         try:
-            seconds = asyncio.run(load(dsn, args.members, args.days, rates))
+            seconds = asyncio.run(load(dsn, args.members, args.days, rates, args.load_jobs))
             before = asyncio.run(sizes(dsn))
             report["main"] = {"members": args.members, "days": args.days,
                               "load_seconds": seconds, "before": before}
