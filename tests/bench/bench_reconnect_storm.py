@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis.asyncio as redis
@@ -74,8 +75,9 @@ def gateway_env(jwks_url: str, prefix: str, metrics_port: int) -> dict[str, str]
 
 
 def start(args: list[str], env: dict[str, str], **options: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
-                            **options)  # type: ignore[call-overload]
+    child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
+        [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, **options)
+    return child
 
 
 def stop(child: subprocess.Popen[bytes]) -> None:
@@ -371,13 +373,14 @@ def report(args: argparse.Namespace, count: int, processes: int, sigterm: float,
           f"after {after / 1024:.0f} MiB holding {b_held}")
     print("B over time: seconds after SIGTERM, sockets open, CPU (share of one core), open "
           "fds, accept queue")
-    for t, n, c, fds, queue in timeline[::max(1, len(timeline) // 24)]:
-        print(f"  {t:5.1f}s {n!s:>6} {c:5.0%} {fds:6d} {queue:5d}")
+    for t, open_now, c, fds, queue in timeline[::max(1, len(timeline) // 24)]:
+        print(f"  {t:5.1f}s {open_now!s:>6} {c:5.0%} {fds:6d} {queue:5d}")
 
 
 def await_chain(task: "asyncio.Task[object]") -> str:
     """Where a task waits: its coroutine and each coroutine it awaits, innermost last."""
-    where, coro = [], task.get_coro()
+    where: list[str] = []
+    coro: Any = task.get_coro()
     while coro is not None:
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is None:

@@ -67,7 +67,8 @@ class Storm:
         key = SigningKey.new(public, private, datetime.now(UTC))
         key.activate(datetime.now(UTC))
         self._signer = EdDSASigner(lambda: key)
-        self._a, self._b = args.a_port, args.b_port
+        self._a: int = args.a_port
+        self._b: int = args.b_port
         self._balancer = args.balancer
         self._sources = args.sources.split(",")
         self._deadline = args.deadline
