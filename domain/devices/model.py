@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -5,6 +6,7 @@ from enum import StrEnum
 from domain.shared.errors import InvalidInput
 
 MIN_DEVICE_ID, MAX_DEVICE_ID = 10, 128
+_DEVICE_ID = re.compile(rf"[!-~]{{{MIN_DEVICE_ID},{MAX_DEVICE_ID}}}")  # checked on every refresh
 
 
 class Platform(StrEnum):
@@ -26,9 +28,7 @@ class InvalidPlatform(InvalidInput):
 
 def validate_device_id(raw: str) -> str:
     """IDFV, ANDROID_ID or a Firebase installation id: printable ASCII, no spaces."""
-    if not MIN_DEVICE_ID <= len(raw) <= MAX_DEVICE_ID:
-        raise InvalidDeviceId()
-    if not all("!" <= ch <= "~" for ch in raw):
+    if _DEVICE_ID.fullmatch(raw) is None:
         raise InvalidDeviceId()
     return raw
 

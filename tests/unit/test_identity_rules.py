@@ -43,7 +43,7 @@ def test_device_ids_that_phones_send_are_accepted(device_id: str) -> None:
 
 @pytest.mark.parametrize("device_id", [
     "", "short", "x" * 9, "x" * 129, "has space here", "tab\tinside!", "ünicode-id-00",
-    "nl\n0123456"])
+    "nl\n0123456", "0123456789\n", "~" * 128 + "\x7f"])
 def test_bad_device_ids_are_refused(device_id: str) -> None:
     with pytest.raises(InvalidDeviceId):
         validate_device_id(device_id)
