@@ -48,9 +48,23 @@ async def _resolved(args: argparse.Namespace | None = None) -> Settings:
     return await resolve_settings(_settings(args))
 
 
+def settle_heap() -> None:
+    """What start-up built (modules, containers, the OpenAPI documents) lives as long as
+    the process: collected once, then frozen out of the collector's reach, so a full
+    collection no longer walks it; and a young generation of 10,000 objects instead of 700,
+    so the objects of requests in flight are not promoted (and walked again) many times a
+    second. Under load the collector took about a fifth of a refresh's CPU before."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def _uvicorn(app: ASGIApp, host: str, port: int, **options: Any) -> None:
     import uvicorn
 
+    settle_heap()
     ws = options.pop("ws", "wsproto")
     uvicorn.run(app, host=host, port=port, log_config=None, ws=ws, http="httptools",
                 loop="uvloop", timeout_graceful_shutdown=20, proxy_headers=False,

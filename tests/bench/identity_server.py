@@ -1,5 +1,6 @@
-"""The mobile API as production runs it (uvicorn, uvloop, httptools, one worker), plus a
-bare litestar route on the same server, for tests/bench/bench_identity.py."""
+"""The mobile API as production runs it (uvicorn, uvloop, httptools, one worker, the heap
+settled as `atelier serve` settles it; BENCH_SETTLE_HEAP=0 leaves the collector as Python
+sets it), plus a bare litestar route on the same server, for tests/bench/bench_identity.py."""
 
 import os
 import sys
@@ -7,6 +8,7 @@ import sys
 import uvicorn
 from litestar import get
 
+from entrypoints.cli.commands import settle_heap
 from entrypoints.mobile_api.app import create_app
 from entrypoints.mobile_api.container import MobileContainer
 from entrypoints.wiring.infrastructure import Infrastructure
@@ -24,6 +26,8 @@ def main() -> None:
     install_tracing(settings, "atelier-mobile-api")  # ATELIER_TRACING_ENABLED=false: off
     app = create_app(MobileContainer(infrastructure=Infrastructure(settings=settings)))
     app.register(bare)
+    if os.environ.get("BENCH_SETTLE_HEAP", "1") != "0":
+        settle_heap()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
                 http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
 
