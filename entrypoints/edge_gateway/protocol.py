@@ -126,11 +126,12 @@ class GatewayWSProtocol(WSProtocol):
         self.queue = cast(Any, _Inbox())
         self.writable = cast(Any, _Flag())
 
-    async def send(self, message: Any) -> None:
-        await super().send(message)
-        if message["type"] == "websocket.accept":
-            # The accept is out: from here on wsproto's WSConnection only hands every call
-            # to its established Connection (same methods: send, receive_data, events, state).
-            conn = self.conn
-            if isinstance(conn, WSConnection) and conn.connection is not None:
-                self.conn = cast(Any, conn.connection)
+    def start_keepalive(self) -> None:
+        # uvicorn calls this once, right after writing the accept (so `send` itself, on
+        # every frame of the fan-out, stays uvicorn's). From here on wsproto's WSConnection
+        # only hands every call to its established Connection (the same methods: send,
+        # receive_data, events, state): keep that alone.
+        conn = self.conn
+        if isinstance(conn, WSConnection) and conn.connection is not None:
+            self.conn = cast(Any, conn.connection)
+        super().start_keepalive()
