@@ -161,20 +161,23 @@ class Clients:
 
         return list(await asyncio.gather(*(answer(c) for c in self._children)))
 
-    async def fan_out_ms(self, publish: object, rounds: int) -> float:
-        times = []
+    async def fan_out_ms(self, publish: object, rounds: int, pid: int) -> tuple[float, float]:
+        """Median wall-clock ms from the publish to the last socket's frame, and median CPU
+        ms the server (`pid`) spent over the same span (what the box's load moves least)."""
+        times, cpu_times = [], []
         for n in range(rounds):
             for child in self._children:
                 assert child.stdin is not None
                 child.stdin.write(b"recv\n")
             await self._answers("armed")
             await asyncio.sleep(0.2)
-            started = time.perf_counter()
+            cpu, started = cpu_seconds(pid), time.perf_counter()
             await publish(n)  # type: ignore[operator]
             await self._answers("got")
             times.append((time.perf_counter() - started) * 1000)
+            cpu_times.append((cpu_seconds(pid) - cpu) * 1000)
             await asyncio.sleep(0.3)
-        return statistics.median(times)
+        return statistics.median(times), statistics.median(cpu_times)
 
 
 @contextlib.asynccontextmanager
@@ -231,7 +234,8 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
                 async def publish_gateway(n: int) -> None:
                     await bus.publish("broadcast", {**payload, "n": n})
 
-                gateway_ms = await clients.fan_out_ms(publish_gateway, rounds)
+                gateway_ms, gateway_cpu = await clients.fan_out_ms(publish_gateway, rounds,
+                                                                    gateway.pid)
                 retried = clients.retried
             print(f"gateway: {count} sockets (opened in {opened_in:.0f} s, {retried} handshakes "
                   f"refused 503 and retried; log in {LOGS}), RSS "
@@ -257,7 +261,8 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
                     await client.publish(channel, json.dumps(
                         {"channel": "broadcast", "data": {**payload, "n": n}}))
 
-                reference_ms = await clients.fan_out_ms(publish_reference, rounds)
+                reference_ms, reference_cpu = await clients.fan_out_ms(
+                    publish_reference, rounds, reference.pid)
             print(f"websockets server: {count} sockets, RSS {ref_before / 1024:.0f} -> "
                   f"{ref_after / 1024:.0f} MiB, {ref_per:.2f} KiB per connection", flush=True)
     await client.aclose()
@@ -266,7 +271,9 @@ async def memory_and_fan_out(count: int, rounds: int) -> None:
           f"(load average {os.getloadavg()[0]:.1f})")
     print(f"fan-out of one message to {count} sockets (median of {rounds}): gateway "
           f"{gateway_ms:.0f} ms, websockets broadcast() {reference_ms:.0f} ms, "
-          f"ratio {gateway_ms / reference_ms:.2f}x")
+          f"ratio {gateway_ms / reference_ms:.2f}x; server CPU over the same span: gateway "
+          f"{gateway_cpu:.0f} ms, websockets {reference_cpu:.0f} ms, "
+          f"ratio {gateway_cpu / reference_cpu:.2f}x")
 
 
 async def raw_handshake(port: int, token: str) -> None:
