@@ -61,14 +61,24 @@ def settle_heap() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def _uvicorn(app: ASGIApp, host: str, port: int, **options: Any) -> None:
+def _uvicorn(app: ASGIApp, host: str, port: int, drain_seconds: float | None = None,
+             **options: Any) -> None:
+    """uvicorn; with `drain_seconds` (a process serving the gateway), the server whose
+    SIGTERM first drains the gateway's sockets over that time (edge_gateway/server.py)."""
     import uvicorn
 
     settle_heap()
     ws = options.pop("ws", "wsproto")
-    uvicorn.run(app, host=host, port=port, log_config=None, ws=ws, http="httptools",
-                loop="uvloop", timeout_graceful_shutdown=20, proxy_headers=False,
-                server_header=False, **options)
+    config: dict[str, Any] = dict(
+        host=host, port=port, log_config=None, ws=ws, http="httptools", loop="uvloop",
+        timeout_graceful_shutdown=20, proxy_headers=False, server_header=False, **options)
+    if drain_seconds is None:
+        uvicorn.run(app, **config)
+        return
+    from entrypoints.edge_gateway.server import serve_draining
+
+    if not serve_draining(uvicorn.Config(app, **config), drain_seconds):
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE
 
 
 def _ensure_port_free(host: str, port: int) -> None:
@@ -144,7 +154,11 @@ def dev(args: argparse.Namespace) -> int:
     asyncio.run(upgrade_schema(settings))
     print(_banner(settings), flush=True)
     # The gateway is mounted here too: uvicorn must refuse an oversized frame as it arrives.
-    _uvicorn(create_dev_app(settings), args.host, args.port, **_gateway_options(settings))
+    # Ctrl-C stays quick: no paced drain unless ATELIER_GATEWAY_DRAIN_SECONDS asks for one.
+    drain = (settings.gateway_drain_seconds
+             if "gateway_drain_seconds" in settings.model_fields_set else 0.0)
+    _uvicorn(create_dev_app(settings), args.host, args.port, drain_seconds=drain,
+             **_gateway_options(settings))
     return 0
 
 
@@ -170,7 +184,8 @@ def serve(args: argparse.Namespace) -> int:
         from entrypoints.edge_gateway.container import GatewayContainer
 
         _uvicorn(create_gateway_app(GatewayContainer(infrastructure=infrastructure)),
-                 args.host, args.port, **_gateway_options(settings))
+                 args.host, args.port, drain_seconds=settings.gateway_drain_seconds,
+                 **_gateway_options(settings))
         return 0
     elif args.entrypoint == "admin-api":
         from entrypoints.admin_api.app import create_app as create_admin_app

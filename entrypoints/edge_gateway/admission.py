@@ -1,5 +1,6 @@
 """Who may open a socket: node limits first (cheap), then the connection token."""
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,12 +48,16 @@ class Admitted:
     token_id: str
 
 
+MAX_RETRY_AFTER = 30.0  # seconds: the longest wait a refused handshake is told
+
+
 class TokenBucket:
     """Node-wide handshake rate: `rate` per second with bursts up to `burst`."""
 
     def __init__(self, rate: float, burst: int, monotonic: Any = time.monotonic) -> None:
         self._rate, self._burst, self._now = rate, float(burst), monotonic
         self._tokens, self._stamp = float(burst), monotonic()
+        self._booked: float = monotonic()  # when every refused client told so far is served
 
     def take(self) -> float:
         """0 when allowed, else the seconds to wait."""
@@ -63,6 +68,15 @@ class TokenBucket:
             self._tokens -= 1.0
             return 0.0
         return (1.0 - self._tokens) / self._rate
+
+    def retry_after(self, cap: float = MAX_RETRY_AFTER) -> int:
+        """Whole seconds a refused client should wait: its turn if every client refused
+        before it comes back at its own turn, one bucket token apart (1 to `cap`). A crowd
+        refused within the same second is thus told 1, 2, 3... s, not all 1 s."""
+        now: float = self._now()
+        turn = min(max(now, self._booked) + 1.0 / self._rate, now + cap)
+        self._booked = turn
+        return max(1, min(int(cap), math.ceil(turn - now)))
 
 
 def honoured_channels(claims: dict[str, Any]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from litestar.types import Receive, Scope, Send
 
 from entrypoints.edge_gateway.census import reporting_sockets
 from entrypoints.edge_gateway.container import GatewayContainer
-from entrypoints.edge_gateway.gateway import Gateway
+from entrypoints.edge_gateway.gateway import STEP_TIMEOUT, Gateway, bounded
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
 from entrypoints.http_edge.logging import redact_tokens_in_server_logs
 from entrypoints.wiring.lifespan import running
@@ -73,13 +73,27 @@ async def readyz(state: State) -> Response[dict[str, Any]]:
 async def serving(
     container: GatewayContainer, app: Litestar, shares_infrastructure: bool
 ) -> AsyncIterator[None]:
-    async with running(container, shares_infrastructure=shares_infrastructure) as resolved:
+    async with bounded_exit("infrastructure: close", STEP_TIMEOUT,
+                            running(container, shares_infrastructure=shares_infrastructure)
+                            ) as resolved:
         gateway: Gateway = resolved.value("gateway")
         async with gateway.running(), reporting_sockets(
                 resolved.value("census"), resolved.value("node"), lambda: gateway.connections,
                 resolved.value("census_interval")):
             app.state.gateway = gateway
             yield
+
+
+@asynccontextmanager
+async def bounded_exit(step: str, seconds: float, context: Any) -> AsyncIterator[Any]:
+    """`context`, whose exit may take at most `seconds` (logged by name when it hangs)."""
+    value = await context.__aenter__()
+    try:
+        yield value
+    except BaseException as exc:
+        await bounded(step, context.__aexit__(type(exc), exc, exc.__traceback__), seconds)
+        raise
+    await bounded(step, context.__aexit__(None, None, None), seconds)
 
 
 def create_app(container: GatewayContainer, *, shares_infrastructure: bool = False) -> Litestar:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from application.ports.census import SocketCensus
+from entrypoints.edge_gateway.gateway import STEP_TIMEOUT, bounded
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,5 @@ async def reporting_sockets(
         yield
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        try:
-            await census.leave(node)
-        except Exception:
-            log.warning("socket census leave failed", exc_info=True)
+        await bounded("census: stop reporting", asyncio.wait({task}), STEP_TIMEOUT)
+        await bounded("census: leave", census.leave(node), STEP_TIMEOUT)

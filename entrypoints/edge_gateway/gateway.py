@@ -4,8 +4,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -51,6 +53,9 @@ NODE_CHANNELS = ("broadcast", KEYS_CHANNEL, AUTH_CHANNEL)
 """What every node follows whatever sockets it holds; a user's channel is followed only
 while a socket of that user is open here."""
 FIRST_KEYS_WAIT = 2.0  # a handshake at cold start waits this long for the first key set
+DRAIN_TICK = 0.1  # a paced drain closes its next slice of sockets this often
+DRAINING_RETRY_AFTER = 1  # a draining node's 503: try again now, elsewhere (the balancer)
+STEP_TIMEOUT = 5.0  # each step of the node's shutdown; one that hangs is logged and left
 
 
 class KeySet(Protocol):
@@ -113,6 +118,7 @@ class Gateway:
         self._per_token: Counter[str] = Counter()
         self._per_address: Counter[str] = Counter()
         self.draining = False
+        self._hurry = asyncio.Event()
 
     @property
     def connections(self) -> int:
@@ -180,7 +186,7 @@ class Gateway:
             self._pending -= 1
         if self.draining:
             self._metrics.handshake("refused", "draining")
-            await _deny(scope, send, 503, "unavailable", "draining", 1)
+            await _deny(scope, send, 503, "unavailable", "draining", DRAINING_RETRY_AFTER)
             return None
         if self._per_token[admitted.token_id] >= self._limits.max_sockets_per_token:
             self._metrics.handshake("refused", "too_many_sockets_per_token")
@@ -222,19 +228,21 @@ class Gateway:
             finally:
                 self._hub.discard(connection)
         finally:
-            for channel in joined:
-                self._bus.leave(channel)
+            # A draining node is about to drop its whole subscription: one UNSUBSCRIBE per
+            # socket's channel (30,000 for 15,000 sockets) would only delay its exit.
+            if not self.draining:
+                for channel in joined:
+                    self._bus.leave(channel)
             _release(self._per_token, admitted.token_id)
 
     def _refusal(self) -> tuple[str, str, int] | None:
         """(reason, message, retry after) when the node takes no handshake now."""
         if self.draining:
-            return "draining", "draining", 1
+            return "draining", "draining", DRAINING_RETRY_AFTER
         if len(self._hub) + self._pending >= self._limits.max_connections:
             return "connection_limit", "connection limit reached", 5
-        wait = self._handshakes.take()
-        if wait:
-            return "handshake_rate", "too many handshakes", max(1, round(wait))
+        if self._handshakes.take():
+            return "handshake_rate", "too many handshakes", self._handshakes.retry_after()
         return None
 
     # --- the node's background work
@@ -242,19 +250,44 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Gateway"]:
         tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._sweep())]
+        RUNNING.add(self)
         try:
             yield self
         finally:
-            await self.drain()
+            RUNNING.discard(self)
+            await bounded("gateway: close the remaining sockets", self.drain(), STEP_TIMEOUT + 5)
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._hub.aclose()
+            await bounded("gateway: stop the bus listener and the sweep",
+                          asyncio.wait(tasks), STEP_TIMEOUT)
+            await bounded("gateway: stop the sockets' send tasks", self._hub.aclose(),
+                          STEP_TIMEOUT)
 
-    async def drain(self) -> None:
-        """Refuses new sockets and closes every open one with 1012 (reconnect elsewhere)."""
+    async def drain(self, over: float = 0.0) -> None:
+        """Refuses new sockets at once (`/readyz` and handshakes: 503), then closes every
+        open one with 1012 (reconnect elsewhere), evenly over `over` seconds, a slice every
+        `DRAIN_TICK`: the clients come back to the other nodes spread over that time, not
+        all within their first backoff. `hurry()` closes the rest at once."""
         self.draining = True
-        await self._hub.close_all(CLOSE_RESTART, "server restarting")
+        doomed = self._hub.open_connections()
+        total, closed, start = len(doomed), 0, time.monotonic()
+        if total:
+            log.info("draining", extra={"fields": {"sockets": total, "over_seconds": over}})
+        while closed < total:
+            elapsed = time.monotonic() - start + DRAIN_TICK
+            due = total if over <= 0 or self._hurry.is_set() else min(
+                total, math.ceil(total * elapsed / over))
+            for connection in doomed[closed:due]:
+                self._hub.close(connection, CLOSE_RESTART, "server restarting")
+            closed = due
+            if closed < total:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), DRAIN_TICK)
+        await self._hub.close_all(CLOSE_RESTART, "server restarting")  # any held at the start
+
+    def hurry(self) -> None:
+        """Ends a paced drain: what is still open is closed at once."""
+        self._hurry.set()
 
     async def _listen(self) -> None:
         while True:
@@ -335,6 +368,27 @@ class Gateway:
         closed = self._hub.close_where(lambda c: c.kid in trusted, CLOSE_POLICY, "key revoked")
         if closed:
             log.warning("sockets of a withdrawn key closed", extra={"fields": {"closed": closed}})
+
+
+RUNNING: "weakref.WeakSet[Gateway]" = weakref.WeakSet()
+"""The gateways serving in this process (one; `atelier dev` mounts one too): what a
+SIGTERM drains (entrypoints/edge_gateway/server.py)."""
+
+
+async def bounded(step: str, awaitable: Awaitable[Any], seconds: float) -> None:
+    """Awaits one step of a shutdown for at most `seconds`; a step that hangs (a Redis that
+    stopped answering) is logged by name and left behind, not awaited: a drained node must
+    exit whatever its dependencies do."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        log.error("shutdown step hung; skipped",
+                  extra={"fields": {"step": step, "seconds": seconds}})
+        return
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("shutdown step failed", exc_info=task.exception(),
+                    extra={"fields": {"step": step}})
 
 
 def _younger_than(now: float) -> Any:

@@ -179,13 +179,21 @@ class ConnectionHub:
             self.close(connection, code, reason)
         return len(doomed)
 
+    def open_connections(self) -> list[Connection]:
+        return list(self._all)
+
     async def close_all(self, code: int, reason: str) -> None:
         self.close_where(lambda _: False, code, reason)
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=6.0)
+        await self.settle()
 
-    async def aclose(self) -> None:
+    async def settle(self, within: float = 6.0) -> None:
+        """Waits (at most `within` s) for the close frames and backlogs in flight."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=within)
+
+    async def aclose(self, within: float = 5.0) -> None:
         for task in list(self._tasks):
             task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # a task that ignores its cancellation is left behind, not awaited
+            with contextlib.suppress(Exception):
+                await asyncio.wait(list(self._tasks), timeout=within)

@@ -282,6 +282,11 @@ class Settings(BaseSettings):
     """First wait before resubscribing to a lost bus; it doubles."""
     gateway_bus_max_backoff_seconds: float = 10.0
     """Longest wait between resubscriptions."""
+    gateway_drain_seconds: float = 30.0
+    """On SIGTERM, the time over which a gateway node closes its sockets (1012), evenly: the
+    clients come back to the other nodes spread over it instead of all at once (15,000
+    sockets at 500 handshakes/s take 28 s to re-admit anyway). The orchestrator's stop
+    timeout must exceed it by 40 s. 0: all at once. `atelier dev` drains at once unless set."""
     gateway_census_interval_seconds: float = 5.0
     """How often each gateway node reports its open-socket count (Redis) for the console's
     overview; a node silent for three intervals no longer counts."""
