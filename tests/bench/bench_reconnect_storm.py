@@ -1,9 +1,11 @@
 """Reconnect storm (issue #16): gateway A holds N sockets and is drained (SIGTERM: every
-socket closed with 1012); the phones come back to gateway B with the backoff of
-docs/realtime.md ("Backoff": full jitter, Retry-After as a floor).
+socket closed with 1012, evenly over `--drain` seconds, 30 as in production); the phones
+come back to gateway B with the backoff of docs/realtime.md ("Backoff": Retry-After plus
+full jitter).
 
     uv run python -m tests.bench.bench_reconnect_storm                  # 15,000 sockets
     uv run python -m tests.bench.bench_reconnect_storm --sockets 2000   # smoke run
+    uv run python -m tests.bench.bench_reconnect_storm --drain 0 --max-retry-after  # as before
 
 Both gateways run as `atelier serve gateway` does (uvicorn, wsproto, uvloop), each in its
 own process, each with its own counting JWKS origin. B runs the production defaults
@@ -186,6 +188,7 @@ async def storm(args: argparse.Namespace) -> None:
             trust_env=False) as http:
         port_a, port_b, metrics_a, metrics_b = (free_port() for _ in range(4))
         env_a = {**gateway_env(jwks_a, prefix, metrics_a),
+                 "ATELIER_GATEWAY_DRAIN_SECONDS": str(args.drain),
                  "ATELIER_GATEWAY_HANDSHAKES_PER_SECOND": "1000000",  # the set-up only
                  "ATELIER_GATEWAY_HANDSHAKE_BURST": "1000000"}
         serve = ["-m", "tests.bench.bench_reconnect_storm", "--serve-gateway"]
@@ -211,7 +214,7 @@ async def storm(args: argparse.Namespace) -> None:
                      ",".join(SOURCES), "--key", key_arg, "--result", str(results[n]),
                      "--deadline", str(args.deadline), "--balancer", args.balancer,
                      "--spread", str(args.spread),
-                     *(["--retry-after-plus-jitter"] if args.retry_after_plus_jitter else [])],
+                     *(["--max-retry-after"] if args.max_retry_after else [])],
                     {}, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
             children += clients
             opened = time.monotonic()
@@ -328,9 +331,9 @@ def report(args: argparse.Namespace, count: int, processes: int, sigterm: float,
     own = [b - c for b, c in zip(merged["back_at"], merged["closed_at"], strict=True)
            if b is not None and c is not None]
     attempts = [int(a) for a in merged["attempts"] if a is not None]
-    rule = "Retry-After + jitter" if args.retry_after_plus_jitter else "max(Retry-After, jitter)"
+    rule = "max(Retry-After, jitter)" if args.max_retry_after else "Retry-After + jitter"
     print(f"\n{count} phones in {processes} client processes, balancer {args.balancer!r}, "
-          f"backoff {rule}"
+          f"backoff {rule}, A's paced drain {args.drain:.0f} s"
           f"{f', 1012s spread over {args.spread:.0f} s (a paced drain)' if args.spread else ''}")
     print(f"load average before {load_before[0]:.2f}/{load_before[1]:.2f}, "
           f"after {load_after[0]:.2f}/{load_after[1]:.2f} (1/5 min)")
@@ -443,8 +446,11 @@ def main() -> None:
                         help="seconds after its first 1012 a client process waits")
     parser.add_argument("--balancer", choices=("b", "random"), default="b",
                         help="b: the balancer sends every reconnect to B; random: A or B")
-    parser.add_argument("--retry-after-plus-jitter", action="store_true",
-                        help="the variant: wait Retry-After + jitter instead of the max")
+    parser.add_argument("--max-retry-after", action="store_true",
+                        help="the formula documented before: max(Retry-After, jitter) instead "
+                             "of Retry-After + jitter")
+    parser.add_argument("--drain", type=float, default=30.0,
+                        help="A's ATELIER_GATEWAY_DRAIN_SECONDS (0: every 1012 at once)")
     parser.add_argument("--spread", type=float, default=0.0,
                         help="each phone waits random(0, S) after its 1012 before the backoff: "
                              "what B would see if A closed its sockets evenly over S seconds")

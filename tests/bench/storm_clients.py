@@ -2,7 +2,9 @@
 phones, each holding one socket on gateway A, then, once A closes it with 1012, coming back
 to gateway B with the backoff of docs/realtime.md ("Backoff"):
 
-    delay = max(retry_after, random(0, min(30 s, 0.5 s * 2^attempt)))
+    delay = retry_after + random(0, min(30 s, 0.5 s * 2^attempt))
+
+(`--max-retry-after`: the formula documented before, `max(retry_after, random(...))`).
 
 `attempt` is 0 at the 1012 (the sockets had been open for long) and counts each failure
 after it. Every attempt mints a fresh connection token, as the app's `fetchToken` does.
@@ -72,7 +74,7 @@ class Storm:
         self._balancer = args.balancer
         self._sources = args.sources.split(",")
         self._deadline = args.deadline
-        self._backoff_plus = args.retry_after_plus_jitter
+        self._backoff_max = args.max_retry_after
         self._spread = args.spread
         self.phones = [Phone(i, self._sources[i % len(self._sources)])
                        for i in range(args.first, args.first + args.count)]
@@ -154,9 +156,9 @@ class Storm:
 
     def _backoff(self, attempt: int, retry_after: float) -> float:
         jitter = random.uniform(0, min(30.0, 0.5 * 2**attempt))
-        if self._backoff_plus:  # the variant: Retry-After plus jitter
-            return retry_after + jitter
-        return max(retry_after, jitter)
+        if self._backoff_max:  # the formula documented before: Retry-After as a floor
+            return max(retry_after, jitter)
+        return retry_after + jitter
 
     def _target(self) -> int:
         if self._balancer == "random":  # a balancer that has not yet noticed A is gone
@@ -247,7 +249,7 @@ if __name__ == "__main__":
     parser.add_argument("--result", required=True)
     parser.add_argument("--deadline", type=float, default=300.0)
     parser.add_argument("--balancer", choices=("b", "random"), default="b")
-    parser.add_argument("--retry-after-plus-jitter", action="store_true")
+    parser.add_argument("--max-retry-after", action="store_true")
     parser.add_argument("--spread", type=float, default=0.0)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
