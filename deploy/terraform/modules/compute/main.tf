@@ -293,6 +293,8 @@ resource "aws_cloudwatch_log_group" "task" {
 locals {
   container_base = {
     for k, t in local.tasks : k => {
+      # stopTimeout: SIGTERM -> SIGKILL. The gateway drains its sockets over
+      # ATELIER_GATEWAY_DRAIN_SECONDS (30) and exits at most 40 s after: 120 (ECS's max) >= 70.
       name                   = k
       image                  = "${aws_ecr_repository.this.repository_url}:${t.target}-${local.image_tag}"
       essential              = true

@@ -59,8 +59,13 @@ variable "cloudfront_price_class" {
 }
 
 variable "gateway_deregistration_delay_seconds" {
-  description = "Time the gateway target group waits for WebSocket connections to drain."
+  description = "Time the gateway target group waits for WebSocket connections to drain. At its end the ALB cuts the sockets still open, all at once, and only then does ECS send SIGTERM: keep it >= the gateway's paced drain (ATELIER_GATEWAY_DRAIN_SECONDS, 30) + 20 s (docs/deploy.md, gateway draining)."
   type        = number
+
+  validation {
+    condition     = var.gateway_deregistration_delay_seconds >= 50
+    error_message = "The gateway's deregistration delay must cover its 30 s paced drain plus 20 s."
+  }
 }
 
 variable "waf_log_retention_days" {
