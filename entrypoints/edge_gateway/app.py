@@ -12,6 +12,7 @@ from litestar.types import Receive, Scope, Send
 from entrypoints.edge_gateway.census import reporting_sockets
 from entrypoints.edge_gateway.container import GatewayContainer
 from entrypoints.edge_gateway.gateway import STEP_TIMEOUT, Gateway, bounded
+from entrypoints.edge_gateway.target_watch import watching_target
 from entrypoints.http_edge.errors import EXCEPTION_HANDLERS, error_body
 from entrypoints.http_edge.logging import redact_tokens_in_server_logs
 from entrypoints.wiring.lifespan import running
@@ -79,7 +80,10 @@ async def serving(
         gateway: Gateway = resolved.value("gateway")
         async with gateway.running(), reporting_sockets(
                 resolved.value("census"), resolved.value("node"), lambda: gateway.connections,
-                resolved.value("census_interval")):
+                resolved.value("census_interval")), watching_target(
+                resolved.value("target_health"),
+                lambda: gateway.drain(resolved.value("drain_seconds")),
+                resolved.value("target_poll")):
             app.state.gateway = gateway
             yield
 

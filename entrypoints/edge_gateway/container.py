@@ -33,3 +33,8 @@ class GatewayContainer(containers.DeclarativeContainer):
     census = infrastructure.socket_census
     node = providers.Singleton(node_name)
     census_interval = settings.provided.gateway_census_interval_seconds
+    # on ECS behind an ALB: this task's target, watched so the drain starts with its
+    # deregistration, not after it (None: not watched)
+    target_health = infrastructure.target_health
+    target_poll = settings.provided.gateway_target_health_poll_seconds
+    drain_seconds = settings.provided.gateway_drain_seconds

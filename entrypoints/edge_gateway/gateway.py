@@ -119,6 +119,7 @@ class Gateway:
         self._per_address: Counter[str] = Counter()
         self.draining = False
         self._hurry = asyncio.Event()
+        self._paced: asyncio.Event | None = None  # set once the paced drain is over
 
     @property
     def connections(self) -> int:
@@ -267,8 +268,23 @@ class Gateway:
         """Refuses new sockets at once (`/readyz` and handshakes: 503), then closes every
         open one with 1012 (reconnect elsewhere), evenly over `over` seconds, a slice every
         `DRAIN_TICK`: the clients come back to the other nodes spread over that time, not
-        all within their first backoff. `hurry()` closes the rest at once."""
+        all within their first backoff. `hurry()` closes the rest at once. A drain already
+        under way (the load balancer's, then SIGTERM's) is waited for, not started again;
+        `over` 0 hurries it."""
         self.draining = True
+        if self._paced is not None:
+            if over <= 0:
+                self.hurry()
+            await self._paced.wait()
+        else:
+            self._paced = asyncio.Event()
+            try:
+                await self._close_paced(over)
+            finally:
+                self._paced.set()
+        await self._hub.close_all(CLOSE_RESTART, "server restarting")  # any held at the start
+
+    async def _close_paced(self, over: float) -> None:
         doomed = self._hub.open_connections()
         total, closed, start = len(doomed), 0, time.monotonic()
         if total:
@@ -283,7 +299,6 @@ class Gateway:
             if closed < total:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._hurry.wait(), DRAIN_TICK)
-        await self._hub.close_all(CLOSE_RESTART, "server restarting")  # any held at the start
 
     def hurry(self) -> None:
         """Ends a paced drain: what is still open is closed at once."""

@@ -9,7 +9,9 @@ listener still open so a late client gets that answer, not a refused connection)
 its sockets with 1012 evenly over `drain_seconds`, and only then lets uvicorn shut down.
 A second signal closes what is left at once and shuts down; a third is uvicorn's own
 forced exit. Whatever hangs after the drain (a Redis that stopped answering), the process
-exits within `SHUTDOWN_BOUND` seconds of it.
+exits within `SHUTDOWN_BOUND` seconds of it. On ECS the drain has usually started before
+the signal, when the node's target turned `draining` (target_watch.py): the signal then
+waits for that drain instead of starting another.
 """
 
 import asyncio

@@ -283,10 +283,22 @@ class Settings(BaseSettings):
     gateway_bus_max_backoff_seconds: float = 10.0
     """Longest wait between resubscriptions."""
     gateway_drain_seconds: float = 30.0
-    """On SIGTERM, the time over which a gateway node closes its sockets (1012), evenly: the
+    """On SIGTERM (on ECS: when its target starts draining, see `gateway_target_group_arn`),
+    the time over which a gateway node closes its sockets (1012), evenly: the
     clients come back to the other nodes spread over it instead of all at once (15,000
     sockets at 500 handshakes/s take 28 s to re-admit anyway). The orchestrator's stop
     timeout must exceed it by 40 s. 0: all at once. `atelier dev` drains at once unless set."""
+    gateway_target_group_arn: str | None = None
+    """On ECS behind an ALB: the ARN of the gateway's target group. Set, each node asks the
+    balancer (DescribeTargetHealth) about its own target (the task's private IP, from the
+    ECS task metadata endpoint) and starts its paced drain as soon as the target is
+    `draining`, while the ALB still carries the sockets: ECS sends SIGTERM only after the
+    deregistration delay, when the ALB has cut them. Unset: only SIGTERM drains."""
+    gateway_target_port: int = Field(default=8000, ge=1, le=65535)
+    """Port of this node's target in that target group (the container port)."""
+    gateway_target_health_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a node asks about its target; the deregistration delay must cover this plus
+    `gateway_drain_seconds` plus a margin. Errors space the questions out, up to 30 s."""
     gateway_census_interval_seconds: float = 5.0
     """How often each gateway node reports its open-socket count (Redis) for the console's
     overview; a node silent for three intervals no longer counts."""
