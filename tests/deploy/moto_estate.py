@@ -3,8 +3,8 @@ them, as a fresh `terraform apply` leaves them: the queue and its DLQ (redrive p
 the images bucket, the secrets (the signing key ring without a value, the connection URLs
 with theirs), the user pool with its app clients (the console's with its hosted UI
 callback) and `admins` group, the SES domain and its
-configuration set, the customer key. Returns what only the apply knows (ARNs, URLs, ids),
-by Terraform address, for terraform_eval."""
+configuration set, the customer key, the gateway's target group. Returns what only the
+apply knows (ARNs, URLs, ids), by Terraform address, for terraform_eval."""
 
 from __future__ import annotations
 
@@ -97,6 +97,20 @@ async def provision(aws: Aws, root: Module, values: dict[str, str]) -> dict[str,
             known[f"aws_cognito_user_pool_client.{client_name}.id"] = client[
                 "UserPoolClient"]["ClientId"]
         await cognito.create_group(GroupName="admins", UserPoolId=pool["Id"])
+
+    # The gateway's target group (the gateway watches its own target in it); the other
+    # services' groups are never asked about.
+    edge = root.module("edge")
+    (gateway_group,) = [group for key, group in edge.instances(
+        "resource", "aws_lb_target_group", "this").items() if key == "gateway"]
+    async with aws.client("ec2") as ec2:
+        vpc = (await ec2.create_vpc(CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
+    async with aws.client("elbv2") as elbv2:
+        group = (await elbv2.create_target_group(
+            Name=str(gateway_group.argument("name")), Protocol="HTTP",
+            Port=int(gateway_group.argument("port")), VpcId=vpc,
+            TargetType=str(gateway_group.argument("target_type"))))["TargetGroups"][0]
+    known['aws_lb_target_group.this["gateway"].arn'] = group["TargetGroupArn"]
 
     domain = str(queue.var("ses_domain"))
     async with aws.client("ses") as ses:

@@ -53,6 +53,8 @@ ALLOWED_ON_ANY_RESOURCE: dict[str, str] = {
     "kms:GenerateDataKey*": "key policy statement for a service principal (Logs, "
     "CloudTrail, CloudWatch); '*' is this key, scoped by conditions",
     "kms:Describe*": "key policy statement for CloudWatch Logs; '*' is this key",
+    "elasticloadbalancing:DescribeTargetHealth": "the gateway reads its own target's state; "
+    "the action has no resource-level permissions (Service Authorization Reference)",
     "kms:DescribeKey": "key policy statement for CloudTrail; '*' is this key",
     "ecr:GetAuthorizationToken": "registry login token is account-wide; no resource type",
     "ecs:DescribeTaskDefinition": "no resource-level permission in ECS",
@@ -582,12 +584,16 @@ def test_every_ecs_service_has_its_own_task_role(terraform: Terraform) -> None:
     )
     assert all(name in refs(services_var.body["validation"]) for name in ECS_SERVICES)
 
-    # Each service's task role carries only its own policy document (none for gateway).
+    # Each service's task role carries only its own policy document; the gateway's only
+    # lets it read its own target's health (it drains when the target turns `draining`).
     policies = _compute_locals(terraform)["task_policies"]
     for name, document in policies.items():
         assert name in tasks
         assert document == f"${{data.aws_iam_policy_document.task_{name.replace('-', '_')}.json}}"
-    assert "gateway" not in policies, "the gateway calls no AWS API"
+    (gateway,) = [d for d in terraform.data("aws_iam_policy_document")
+                  if d.name == "task_gateway"]
+    assert [_as_list(s.get("actions", [])) for s in _policy_statements(gateway)] == [
+        ["elasticloadbalancing:DescribeTargetHealth"]], "the gateway reads its target only"
 
 
 def test_ecs_services_are_private_health_checked_and_autoscaled(terraform: Terraform) -> None:

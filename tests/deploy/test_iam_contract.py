@@ -9,7 +9,8 @@ on the empty key ring, makes a guest, registers and confirms a member through Co
 for an image (relayed to SQS) and reads it; the worker receives, generates (a fake OpenAI),
 uploads, mails and deletes, and parks a dead letter; the admin API signs an admin in with
 a pool token and lists, disables, enables, rotates keys and deletes an image; the gateway
-serves; the scheduled key rotation runs, and the guest purge removes an idle guest and its
+serves and watches its own target in the target group; the scheduled key rotation runs,
+and the guest purge removes an idle guest and its
 picture; the web console signs a local admin in (the pool's hosted UI is what only AWS
 serves; the console's AWS calls are the same either way) and shows the overview (queue
 depths), the image grid (presigned thumbnails), disables and enables the member, rotates
@@ -59,6 +60,7 @@ from domain.shared.ids import new_id
 from entrypoints.lambdas import bootstrap
 from entrypoints.lambdas.cognito_triggers import post_confirmation, pre_sign_up
 from tests.fixtures.aws import DUMMY_KEY, Aws
+from tests.support.ecs_metadata import TaskMetadata
 from tests.support.fake_openai import FakeImagesApi
 from tests.support.lambda_events import event
 from tests.support.phone import API, bearer, device_id
@@ -72,6 +74,7 @@ ENV = "prod"
 ADMIN = "/v1/api/admin"
 ATELIER_COMMAND = [str(Path(sys.executable).parent / "atelier")]
 ALLOWED_CLIENT = "203.0.113.7"  # in prod's admin allow-list, as CloudFront -> ALB forward it
+GATEWAY_IP = "10.0.2.17"  # the gateway task's private IP (its target in the target group)
 PASSWORD = "Correct horse battery 42"  # the pool's policy: 12+, upper, lower, digit
 
 
@@ -414,9 +417,16 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
         await d.listening("mobile-api")
         # Test values for what only AWS serves: the pool's JWKS, the public URL, OpenAI.
         await d.start(stack, "admin-api", ATELIER_ADMIN_COGNITO_JWKS_URL=moto_jwks)
+        # ECS's task metadata endpoint names the task's IP: the gateway watches its target.
+        metadata_url = await stack.enter_async_context(serving(TaskMetadata(GATEWAY_IP)))
+        async with d.aws.client("elbv2") as elbv2:
+            await elbv2.register_targets(
+                TargetGroupArn=d.known['aws_lb_target_group.this["gateway"].arn'],
+                Targets=[{"Id": GATEWAY_IP, "Port": 8000}])
         await d.start(stack, "gateway", ATELIER_JWKS_URL=str(
             containers(d.root)["gateway"].environment["ATELIER_JWKS_URL"]).replace(
-            public_url, d.url("mobile-api")))
+            public_url, d.url("mobile-api")),
+            ECS_CONTAINER_METADATA_URI_V4=f"{metadata_url}/v4/gateway")
         await d.start(stack, "worker", ATELIER_OPENAI_BASE_URL=openai_url,
                       ATELIER_WORKER_WAIT_SECONDS="1")
         rotation = await d.start(stack, "keys-rotate")  # the scheduled task, run once
@@ -462,6 +472,7 @@ async def test_every_aws_call_of_every_workload_is_granted_by_its_role(
             "s3:DeleteObject", "sqs:GetQueueAttributes"} <= made["console"], made["console"]
     assert {"secretsmanager:GetSecretValue"} <= made["post-confirmation"]
     assert {"s3:DeleteObject"} <= made["guests-purge"]
+    assert {"elasticloadbalancing:DescribeTargetHealth"} <= made["gateway"], made["gateway"]
     assert {"sqs:ReceiveMessage", "sqs:SendMessage"} <= made["jobs-redrive"], made[
         "jobs-redrive"]
     refused = refusals(d, calls)

@@ -83,9 +83,10 @@ resource "aws_iam_role_policy" "execution" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Task roles: one per family. gateway, migrate and maintenance-run call no AWS API (their
-# secrets arrive through the execution role), so their roles carry no application policy;
-# every role has the collector's telemetry policy (telemetry.tf).
+# Task roles: one per family. migrate and maintenance-run call no AWS API (their secrets
+# arrive through the execution role), so their roles carry no application policy; the
+# gateway only reads its own target's health; every role has the collector's telemetry
+# policy (telemetry.tf).
 
 resource "aws_iam_role" "task" {
   for_each           = local.tasks
@@ -104,6 +105,7 @@ locals {
     "mobile-api"   = data.aws_iam_policy_document.task_mobile_api.json
     "admin-api"    = data.aws_iam_policy_document.task_admin_api.json
     "console"      = data.aws_iam_policy_document.task_console.json
+    "gateway"      = data.aws_iam_policy_document.task_gateway.json
     "worker"       = data.aws_iam_policy_document.task_worker.json
     "keys-rotate"  = data.aws_iam_policy_document.task_keys_rotate.json
     "guests-purge" = data.aws_iam_policy_document.task_guests_purge.json
@@ -115,6 +117,16 @@ resource "aws_iam_role_policy" "task" {
   name     = "application"
   role     = aws_iam_role.task[each.key].id
   policy   = each.value
+}
+
+# gateway: its own target's state in the gateway target group, so it drains when the
+# target turns `draining`. DescribeTargetHealth has no resource-level permissions.
+data "aws_iam_policy_document" "task_gateway" {
+  statement {
+    sid       = "WatchOwnTarget"
+    actions   = ["elasticloadbalancing:DescribeTargetHealth"]
+    resources = ["*"]
+  }
 }
 
 # mobile-api: presigned image URLs, image deletion, job enqueue (outbox relay), token

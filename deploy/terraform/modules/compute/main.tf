@@ -135,6 +135,10 @@ locals {
       environment = {
         # Through CloudFront (the ALB accepts nothing else); cached by the gateway.
         ATELIER_JWKS_URL = "${var.public_url}/.well-known/jwks.json"
+        # Each node watches its own target (DescribeTargetHealth) and starts its paced drain
+        # when the target turns `draining`: ECS sends SIGTERM only after the deregistration
+        # delay, when the ALB has cut every socket still open.
+        ATELIER_GATEWAY_TARGET_GROUP_ARN = var.target_group_arns["gateway"]
       }
       secrets = {
         REDIS_URL = var.redis_url_secret_arn

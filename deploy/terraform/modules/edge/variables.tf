@@ -59,12 +59,12 @@ variable "cloudfront_price_class" {
 }
 
 variable "gateway_deregistration_delay_seconds" {
-  description = "Time the gateway target group waits for WebSocket connections to drain. At its end the ALB cuts the sockets still open, all at once, and only then does ECS send SIGTERM: keep it >= the gateway's paced drain (ATELIER_GATEWAY_DRAIN_SECONDS, 30) + 20 s (docs/deploy.md, gateway draining)."
+  description = "Time the gateway target group waits for WebSocket connections to drain. Each gateway task polls its own target (ATELIER_GATEWAY_TARGET_HEALTH_POLL_SECONDS, 5) and starts its paced drain (ATELIER_GATEWAY_DRAIN_SECONDS, 30) when the target turns draining; at the end of this delay the ALB cuts whatever is still open, all at once, and only then does ECS send SIGTERM: keep it >= poll + drain + 15 s of margin (docs/deploy.md, gateway draining)."
   type        = number
 
   validation {
-    condition     = var.gateway_deregistration_delay_seconds >= 50
-    error_message = "The gateway's deregistration delay must cover its 30 s paced drain plus 20 s."
+    condition     = var.gateway_deregistration_delay_seconds >= 5 + 30 + 15
+    error_message = "The gateway's deregistration delay must cover one 5 s poll of its target, its 30 s paced drain and 15 s of margin (50 s)."
   }
 }
 
