@@ -15,6 +15,7 @@ import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from application.ports.tokens import SigningUnavailable
 from domain.keys.model import SigningKey, b64url
 from domain.shared.errors import Unauthorized
 
@@ -84,7 +85,7 @@ class EdDSASigner:
     def sign(self, claims: dict[str, Any], typ: str) -> str:
         key = self._active_key()
         if key is None:
-            raise RuntimeError("no active signing key: run `atelier keys rotate`")
+            raise SigningUnavailable("no active signing key: run `atelier keys rotate`")
         private = self._private.get(key.kid)
         if private is None:
             private = self._private[key.kid] = Ed25519PrivateKey.from_private_bytes(

@@ -10,8 +10,14 @@ class InvalidAccessToken(Unauthorized):
     code = "invalid_token"
 
 
+class SigningUnavailable(Exception):
+    """No signing key is active on this node right now (a revoked key's replacement not
+    loaded yet, or none made): nothing was signed, and the request may be retried shortly."""
+
+
 class TokenSigner(Protocol):
-    """Signs JWT claims with the active Ed25519 key (EdDSA)."""
+    """Signs JWT claims with the active Ed25519 key (EdDSA); raises SigningUnavailable when
+    no key is active."""
 
     def sign(self, claims: dict[str, Any], typ: str) -> str: ...
 

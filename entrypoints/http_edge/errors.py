@@ -14,6 +14,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from application.ports.storage import StorageUnavailable
+from application.ports.tokens import SigningUnavailable
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -95,10 +96,10 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 
 def _is_unreachable(exc: BaseException) -> bool:
-    """The store (or another dependency, or the network) is down: the client should retry,
-    nothing was lost."""
-    return any(isinstance(seen, StorageUnavailable | ConnectionError | TimeoutError)
-               for seen in _causes(exc))
+    """The store (or another dependency, or the network) is down, or this node has no
+    signing key for a moment: the client should retry, nothing was lost."""
+    return any(isinstance(seen, StorageUnavailable | SigningUnavailable | ConnectionError
+                          | TimeoutError) for seen in _causes(exc))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
