@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from adapters.sql.mappers import row_to_family
 from domain.sessions.model import RefreshFamily
 from domain.users.model import SEEN_GRANULARITY, User, UserKind, UserStatus
 
@@ -123,20 +124,11 @@ _STATUSES = {status.value: status for status in UserStatus}
 def family_and_user(row: Mapping[str, Any]) -> tuple[RefreshFamily, User]:
     """A row of FAMILY_AND_USER, as the two objects it holds (the user as read).
 
-    What `row_to_family` and `row_to_user` make of the same columns, read straight from
-    the row: every rotation maps one, and copying the row into a dict for `row_to_user`
-    and calling the enums cost ~4 us of the ~7 (an unknown kind or status still raises
-    the enum's ValueError)."""
-    nonce = row["rotation_nonce"]
-    family = RefreshFamily(
-        id=row["id"], user_id=row["user_id"], device_id=row["device_id"],
-        created_at=row["created_at"], expires_at=row["expires_at"],
-        current_hash=row["current_hash"], generation=row["generation"],
-        previous_hash=row["previous_hash"],
-        rotation_nonce=bytes(nonce) if nonce is not None else None,
-        rotated_at=row["rotated_at"], revoked_at=row["revoked_at"],
-        revoked_reason=row["revoked_reason"],
-    )
+    The family as `row_to_family` makes it; the user as `row_to_user` would, read straight
+    from the row: every rotation maps one, and copying the row into a dict for
+    `row_to_user` and calling the enums cost ~4 us of the ~7 (an unknown kind or status
+    still raises the enum's ValueError)."""
+    family = row_to_family(row)
     kind, status = row["kind"], row["status"]
     user = User(
         id=row["user_id"], kind=_KINDS.get(kind) or UserKind(kind),
