@@ -9,7 +9,7 @@ import random
 import time
 import weakref
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qs
@@ -38,6 +38,7 @@ from entrypoints.edge_gateway.hub import (
 )
 from entrypoints.http_edge.client_ip import client_ip
 from entrypoints.http_edge.errors import error_body
+from entrypoints.wiring.background import finish_or_abandon
 from entrypoints.wiring.tracing import context_from, tracer
 
 log = logging.getLogger("atelier.gateway")
@@ -390,20 +391,11 @@ RUNNING: "weakref.WeakSet[Gateway]" = weakref.WeakSet()
 SIGTERM drains (entrypoints/edge_gateway/server.py)."""
 
 
-async def bounded(step: str, awaitable: Awaitable[Any], seconds: float) -> None:
+async def bounded(step: str, work: Coroutine[Any, Any, Any], seconds: float) -> None:
     """Awaits one step of a shutdown for at most `seconds`; a step that hangs (a Redis that
     stopped answering) is logged by name and left behind, not awaited: a drained node must
     exit whatever its dependencies do."""
-    task = asyncio.ensure_future(awaitable)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    if not done:
-        task.cancel()
-        log.error("shutdown step hung; skipped",
-                  extra={"fields": {"step": step, "seconds": seconds}})
-        return
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("shutdown step failed", exc_info=task.exception(),
-                    extra={"fields": {"step": step}})
+    await finish_or_abandon(asyncio.create_task(work, name=step), seconds)
 
 
 def _younger_than(now: float) -> Any:

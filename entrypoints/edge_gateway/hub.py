@@ -184,16 +184,12 @@ class ConnectionHub:
 
     async def close_all(self, code: int, reason: str) -> None:
         self.close_where(lambda _: False, code, reason)
-        await self.settle()
+        if self._tasks:  # the close frames and backlogs in flight, 6 s at most
+            await asyncio.wait(list(self._tasks), timeout=6.0)
 
-    async def settle(self, within: float = 6.0) -> None:
-        """Waits (at most `within` s) for the close frames and backlogs in flight."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=within)
-
-    async def aclose(self, within: float = 5.0) -> None:
+    async def aclose(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:  # a task that ignores its cancellation is left behind, not awaited
             with contextlib.suppress(Exception):
-                await asyncio.wait(list(self._tasks), timeout=within)
+                await asyncio.wait(list(self._tasks), timeout=5.0)

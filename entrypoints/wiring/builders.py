@@ -1,7 +1,9 @@
 """Builders that pick the adapter for each port from the settings (embedded default or AWS)."""
 
+import logging
+import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +22,7 @@ from application.ports.deletion_codes import DeletionCodeStore
 from application.ports.identity import IdentityProvider
 from application.ports.images import ImageGenerator, JobQueue, ObjectStore, SignedObjectReader
 from application.ports.limits import RateLimiter
+from application.ports.load_balancer import TargetHealth
 from application.ports.messaging import Mailer, RealtimeBus
 from application.ports.retention import RetentionStore
 from application.ports.sessions import RefreshLedger
@@ -27,6 +30,7 @@ from application.ports.tokens import KeyStore
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.sessions.tokens import RefreshTokenSeal
 from domain.users.signup import SignUpPolicy, parse_domains
+from entrypoints.wiring.di import resolve
 from entrypoints.wiring.metrics import ProcessMetrics
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
@@ -398,3 +402,32 @@ async def run_provider_tokens(settings: Settings) -> AsyncIterator["IdTokenVerif
             providers[provider] = ProviderConfig(
                 provider, issuers, client_ids, source, nonce_hashed=apple, nonce_required=apple)
         yield ProviderIdTokenVerifier(providers, settings.social_token_leeway_seconds)
+
+
+ECS_METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
+_gateway_log = logging.getLogger("atelier.gateway")
+
+
+async def build_target_health(
+    settings: Settings, aws: Callable[[], Any]
+) -> TargetHealth | None:
+    """The balancer's view of this task's target; None (nothing watched) unless the target
+    group is set and the task metadata endpoint is there to say which target is ours.
+    `aws` starts the AWS clients only then (a gateway elsewhere opens none)."""
+    if not settings.gateway_target_group_arn:
+        return None
+    metadata_uri = os.environ.get(ECS_METADATA_VARIABLE)
+    if not metadata_uri:
+        _gateway_log.warning("gateway_target_group_arn is set but %s is not: not watching"
+                            " the target; only SIGTERM drains", ECS_METADATA_VARIABLE)
+        return None
+    from adapters.aws.elb_target_health import ElbTargetHealth, ecs_task_ipv4
+
+    clients: AwsClients = await resolve(aws)
+    try:
+        elbv2 = await clients.client("elbv2")
+    except Exception:  # the watch is an aid: a node that cannot have it still serves
+        _gateway_log.exception("no elbv2 client: not watching the target; only SIGTERM drains")
+        return None
+    return ElbTargetHealth(elbv2, settings.gateway_target_group_arn,
+                           settings.gateway_target_port, ecs_task_ipv4(metadata_uri))

@@ -6,53 +6,17 @@ start when first used, so a process starts only what its use cases need (the gat
 opens no database), and `shutdown_resources()` closes what was started, once.
 """
 
-import logging
-import os
-from collections.abc import Callable
-from typing import Any
-
 from dependency_injector import containers, providers
 
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.eddsa import EdDSASigner, EdDSAVerifier, generate_ed25519
 from application.auth.policy import AuthPolicy
 from application.keys.manage_keys import RotateKeys
-from application.ports.load_balancer import TargetHealth
 from domain.shared.clock import utcnow
 from entrypoints.wiring import builders, resources
 from entrypoints.wiring import metrics as observed
 from entrypoints.wiring.background import WakeupEvent
-from entrypoints.wiring.di import resolve
-from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
-
-ECS_METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
-gateway_log = logging.getLogger("atelier.gateway")
-
-
-async def build_target_health(
-    settings: Settings, aws: Callable[[], Any]
-) -> TargetHealth | None:
-    """The balancer's view of this task's target; None (nothing watched) unless the target
-    group is set and the task metadata endpoint is there to say which target is ours.
-    `aws` starts the AWS clients only then (a gateway elsewhere opens none)."""
-    if not settings.gateway_target_group_arn:
-        return None
-    metadata_uri = os.environ.get(ECS_METADATA_VARIABLE)
-    if not metadata_uri:
-        gateway_log.warning("gateway_target_group_arn is set but %s is not: not watching"
-                            " the target; only SIGTERM drains", ECS_METADATA_VARIABLE)
-        return None
-    from adapters.aws.elb_target_health import ElbTargetHealth, ecs_task_ipv4
-
-    clients: AwsClients = await resolve(aws)
-    try:
-        elbv2 = await clients.client("elbv2")
-    except Exception:  # the watch is an aid: a node that cannot have it still serves
-        gateway_log.exception("no elbv2 client: not watching the target; only SIGTERM drains")
-        return None
-    return ElbTargetHealth(elbv2, settings.gateway_target_group_arn,
-                           settings.gateway_target_port, ecs_task_ipv4(metadata_uri))
 
 
 class Infrastructure(containers.DeclarativeContainer):
@@ -141,7 +105,7 @@ class Infrastructure(containers.DeclarativeContainer):
     # On ECS behind an ALB: the gateway's own target in its target group, which the node
     # watches to drain with its deregistration (None: not watched). Its client is `aws`'s,
     # started only when the target group is set.
-    target_health = providers.Singleton(build_target_health, settings, aws.provider)
+    target_health = providers.Singleton(builders.build_target_health, settings, aws.provider)
 
     # Data exports: POST /me/exports wakes the worker's export relay when both run in one
     # process (`atelier dev`); a worker of its own finds the job at its next poll.

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.memory.target_health import InMemoryTargetHealth
 from entrypoints.edge_gateway.target_watch import drain_when_deregistered, watching_target
-from entrypoints.wiring.infrastructure import build_target_health
+from entrypoints.wiring.builders import build_target_health
 from entrypoints.wiring.resources import AwsClients
 from entrypoints.wiring.settings import Settings
 
