@@ -28,6 +28,7 @@ from entrypoints.edge_gateway.gateway import Gateway
 from entrypoints.edge_gateway.server import SHUTDOWN_BOUND, GatewayServer
 from entrypoints.wiring.di import resolve
 from tests.integration.test_gateway_redis import free_port, wait_ready
+from tests.support.crowd import address
 from tests.support.gateway import (
     ISSUER,
     CountingOrigin,
@@ -113,6 +114,34 @@ async def test_a_crowd_over_the_handshake_rate_is_told_its_turns() -> None:
         waits = [int(retry) for status, retry in answers[1:] if status == 503 and retry]
         assert len(waits) >= 5, answers
         assert waits == sorted(waits) and waits[-1] >= 2, answers  # not all 1 s
+
+
+async def test_a_crowd_at_once_from_24_addresses_gets_the_rate_and_staggered_turns() -> None:
+    """24 handshakes at once, each from its own loopback address (so the per-address cap
+    cannot be what refuses them): the node admits no more than its bucket allows, refuses
+    the rest with 503 and a Retry-After, and the turns it hands out are not all the same."""
+
+    async def attempt(n: int, url: str, token: str) -> tuple[int, str | None]:
+        try:
+            async with connect(f"{url}?token={token}", open_timeout=20,
+                               local_addr=(address(n), 0)):
+                return 101, None
+        except InvalidStatus as exc:
+            return exc.response.status_code, exc.response.headers.get("retry-after")
+
+    async with gateway(gateway_handshakes_per_second=2, gateway_handshake_burst=1) as (
+            url, key, _):
+        tokens = [sign(key, claims(f"user-{n}")) for n in range(24)]
+        start = time.monotonic()
+        answers = await asyncio.gather(*(attempt(n, url, t) for n, t in enumerate(tokens)))
+        elapsed = time.monotonic() - start
+    accepted = [a for a in answers if a[0] == 101]
+    refused = [a for a in answers if a[0] == 503]
+    assert len(accepted) + len(refused) == 24, answers
+    assert 1 <= len(accepted) <= 1 + 2 * elapsed + 1, (answers, elapsed)
+    waits = [int(retry) for _, retry in refused if retry]
+    assert len(waits) == len(refused) and min(waits) >= 1, answers
+    assert len(set(waits)) > 1, answers  # told their turns, not all "1"
 
 
 def test_retry_after_spreads_a_crowd_over_the_bucket_s_pace_up_to_30_s() -> None:
