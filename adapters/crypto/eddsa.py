@@ -3,6 +3,11 @@
 The verifier does what `jwt.decode` does for this one algorithm, minus its generality:
 header segments are parsed once and remembered, so a verification costs little more than
 the raw Ed25519 check (see docs/performance.md).
+
+The Ed25519 arithmetic itself is libsodium's (PyNaCl): it signs the same bytes as
+`cryptography` (Ed25519 is deterministic) in about 0.6 of the time and verifies in about
+half, and its verification is the stricter one (non-canonical `S`, small-order keys and
+`R` refused). Keys still travel as `cryptography` objects everywhere else.
 """
 
 import base64
@@ -12,8 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
+from nacl.exceptions import BadSignatureError
 
 from application.ports.tokens import SigningUnavailable
 from domain.keys.model import SigningKey, b64url
@@ -79,7 +85,7 @@ class EdDSASigner:
 
     def __init__(self, active_key: Callable[[], SigningKey | None]) -> None:
         self._active_key = active_key
-        self._private: dict[str, Ed25519PrivateKey] = {}
+        self._private: dict[str, bytes] = {}  # kid -> libsodium's secret key (seed + public)
         self._headers: dict[tuple[str, str], bytes] = {}
 
     def sign(self, claims: dict[str, Any], typ: str) -> str:
@@ -88,14 +94,14 @@ class EdDSASigner:
             raise SigningUnavailable("no active signing key: run `atelier keys rotate`")
         private = self._private.get(key.kid)
         if private is None:
-            private = self._private[key.kid] = Ed25519PrivateKey.from_private_bytes(
-                key.private_key)
+            private = self._private[key.kid] = crypto_sign_seed_keypair(key.private_key)[1]
         header = self._headers.get((key.kid, typ))
         if header is None:
             raw = _encode_json({"alg": "EdDSA", "typ": typ, "kid": key.kid})
             header = self._headers[(key.kid, typ)] = _b64url_bytes(raw)
         signing_input = header + b"." + _b64url_bytes(_encode_json(claims))
-        return (signing_input + b"." + _b64url_bytes(private.sign(signing_input))).decode()
+        signature = crypto_sign(signing_input, private)[:64]  # signature, then the message
+        return (signing_input + b"." + _b64url_bytes(signature)).decode()
 
 
 class EdDSAVerifier:
@@ -121,6 +127,15 @@ class EdDSAVerifier:
         self._leeway, self._wall, self._max_bytes = leeway, wall, max_bytes
         self._max_lifetime = max_lifetime
         self._header_kids: dict[str, str] = {}
+        self._raw_keys: dict[str, tuple[Ed25519PublicKey, bytes]] = {}
+
+    def _raw_key(self, kid: str, key: Ed25519PublicKey) -> bytes:
+        """The key's 32 bytes for libsodium, remembered while the key ring hands out the
+        same key object for `kid` (a refetched JWKS brings new objects: looked up again)."""
+        known = self._raw_keys.get(kid)
+        if known is None or known[0] is not key:
+            known = self._raw_keys[kid] = (key, key.public_bytes_raw())
+        return known[1]
 
     def key_still_trusted(self, token: str) -> bool:
         """For a token verified earlier: False once the key that signed it is revoked."""
@@ -166,8 +181,8 @@ class EdDSAVerifier:
         if len(signature) != 64 or b64url(signature) != signature_segment:
             raise InvalidToken("malformed signature")
         try:
-            key.verify(signature, signing_input.encode())
-        except InvalidSignature:
+            crypto_sign_open(signature + signing_input.encode(), self._raw_key(kid, key))
+        except BadSignatureError:
             raise InvalidToken("bad signature") from None
         claims = _json_segment(payload_segment)
         self._check_claims(claims)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 from domain.keys.model import thumbprint
 
@@ -61,6 +62,8 @@ def _ed25519_key(jwk: Any) -> tuple[str, Ed25519PublicKey] | None:
     except (binascii.Error, ValueError):
         return None
     if len(raw) != 32 or thumbprint(raw) != kid:
+        return None
+    if not crypto_core_ed25519_is_valid_point(raw):  # small order, or not on the curve
         return None
     return kid, Ed25519PublicKey.from_public_bytes(raw)
 

@@ -1,14 +1,14 @@
 """The gateway app under uvicorn exactly as `atelier serve gateway` runs it, optionally with
-token verification replaced by a no-op, for the handshake-rate bench; or (`--sodium`, a
-what-if) with the Ed25519 check itself done by libsodium (the system's libsodium.so.23,
-through ctypes) instead of `cryptography`, everything else in the verification unchanged."""
+token verification replaced by a no-op, for the handshake-rate bench; or (`--cryptography`)
+with the Ed25519 check itself done by `cryptography` instead of libsodium, as before."""
 
 import argparse
-import ctypes
 import secrets
-from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from dependency_injector import providers
+from nacl.exceptions import BadSignatureError
 
 from entrypoints.cli.commands import _gateway_options, _uvicorn
 from entrypoints.edge_gateway.admission import Admitted
@@ -28,51 +28,34 @@ class NoVerification:
                         secrets.token_hex(8))
 
 
-class SodiumKey:
-    """An Ed25519 public key whose `verify` is libsodium's `crypto_sign_verify_detached`."""
+def verify_with_cryptography() -> None:
+    """The Ed25519 check done by `cryptography` (OpenSSL), as the gateway did before it used
+    libsodium; everything else in the verification is unchanged."""
+    import adapters.crypto.eddsa as eddsa
 
-    __slots__ = ("_raw", "_verify")
+    keys: dict[bytes, Ed25519PublicKey] = {}
 
-    def __init__(self, key: Any, verify: Any) -> None:
-        self._raw, self._verify = key.public_bytes_raw(), verify
-
-    def verify(self, signature: bytes, data: bytes) -> None:
-        from cryptography.exceptions import InvalidSignature
-
-        if len(signature) != 64 or self._verify(signature, data, len(data), self._raw) != 0:
-            raise InvalidSignature
-
-
-def verify_with_libsodium() -> None:
-    from adapters.jwks.source import HttpJwksSource
-
-    sodium = ctypes.CDLL("libsodium.so.23")
-    if sodium.sodium_init() < 0:
-        raise SystemExit("libsodium failed to start")
-    verify = sodium.crypto_sign_ed25519_verify_detached
-    verify.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong, ctypes.c_char_p]
-    looked_up = HttpJwksSource.public_key
-    keys: dict[int, SodiumKey] = {}
-
-    def public_key(self: HttpJwksSource, kid: str) -> Any:
-        key = looked_up(self, kid)
+    def check(signed: bytes, raw: bytes) -> bytes:
+        key = keys.get(raw)
         if key is None:
-            return None
-        if id(key) not in keys:
-            keys[id(key)] = SodiumKey(key, verify)
-        return keys[id(key)]
+            key = keys[raw] = Ed25519PublicKey.from_public_bytes(raw)
+        try:
+            key.verify(signed[:64], signed[64:])
+        except InvalidSignature:
+            raise BadSignatureError from None
+        return signed[64:]
 
-    HttpJwksSource.public_key = public_key  # type: ignore[method-assign]
+    eddsa.crypto_sign_open = check  # type: ignore[assignment]
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--no-verify", action="store_true")
-    parser.add_argument("--sodium", action="store_true")
+    parser.add_argument("--cryptography", action="store_true")
     args = parser.parse_args()
-    if args.sodium:
-        verify_with_libsodium()
+    if args.cryptography:
+        verify_with_cryptography()
     settings = Settings()
     container = GatewayContainer(infrastructure=Infrastructure(settings=settings))
     if args.no_verify:
