@@ -2,7 +2,7 @@
 not the one RFC 8032 signature of a token.
 
 A public key of small order (the identity point and its seven torsion cousins) satisfies
-the verification equation for `R` = identity, `S` = 0 on about one message in eight, with no
+the verification equation for `R` = identity, `S` = 0 on one message in 8 or more often, with no
 private key at all. A JWKS that ever offered one (a misconfigured or tampered origin) would
 let anybody mint connection tokens. The gateway refuses such keys when it reads the JWKS,
 and the verifier refuses such signatures even when handed such a key.
