@@ -5,7 +5,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.support import LiveServer, live_dev_server
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it on a fresh machine
+CHROMIUM = "/usr/bin/chromium"  # Debian's; ./scripts/test installs it on a fresh machine
 
 
 @pytest.fixture(scope="module")
