@@ -127,15 +127,6 @@ class EdDSAVerifier:
         self._leeway, self._wall, self._max_bytes = leeway, wall, max_bytes
         self._max_lifetime = max_lifetime
         self._header_kids: dict[str, str] = {}
-        self._raw_keys: dict[str, tuple[Ed25519PublicKey, bytes]] = {}
-
-    def _raw_key(self, kid: str, key: Ed25519PublicKey) -> bytes:
-        """The key's 32 bytes for libsodium, remembered while the key ring hands out the
-        same key object for `kid` (a refetched JWKS brings new objects: looked up again)."""
-        known = self._raw_keys.get(kid)
-        if known is None or known[0] is not key:
-            known = self._raw_keys[kid] = (key, key.public_bytes_raw())
-        return known[1]
 
     def key_still_trusted(self, token: str) -> bool:
         """For a token verified earlier: False once the key that signed it is revoked."""
@@ -181,7 +172,7 @@ class EdDSAVerifier:
         if len(signature) != 64 or b64url(signature) != signature_segment:
             raise InvalidToken("malformed signature")
         try:
-            crypto_sign_open(signature + signing_input.encode(), self._raw_key(kid, key))
+            crypto_sign_open(signature + signing_input.encode(), key.public_bytes_raw())
         except BadSignatureError:
             raise InvalidToken("bad signature") from None
         claims = _json_segment(payload_segment)
