@@ -253,8 +253,10 @@ async def _lifespan(app: Any) -> Any:
 
 
 async def _call(app: Any, method: str, path: str, body: Any, expected: int) -> bytes:
-    """One request through the app's ASGI interface, as a server would make it."""
-    raw = json.dumps(body).encode() if body is not None else b""
+    """One request through the app's ASGI interface, as a server would make it (`body`:
+    JSON-encoded here, or the bytes to send)."""
+    raw = (body if isinstance(body, bytes)
+           else json.dumps(body).encode() if body is not None else b"")
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
