@@ -189,12 +189,7 @@ async def _inprocess(calls: int, concurrency: int) -> dict[str, float]:
     app.register(bare)
     database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
     async with _lifespan(app):
-        sessions: list[list[str]] = []
-        for index in range(concurrency):
-            device = f"IDFV-BENCH-{index:06d}-{secrets.token_hex(3)}"
-            body = await _call(app, "POST", "/v1/api/guests",
-                               {"device_id": device, "platform": "ios"}, 201)
-            sessions.append([json.loads(body)["tokens"]["refresh_token"], device])
+        sessions = await _guest_sessions(app, concurrency)
 
         async def refreshes(session: list[str], count: int) -> None:
             for _ in range(count):
@@ -221,6 +216,17 @@ async def _inprocess(calls: int, concurrency: int) -> dict[str, float]:
     postgres = sum(spent - backends.get(pid, 0.0) for pid, spent in after.items())
     return {"bare_us": bare_us, "refresh_us": refresh_us, "cpu_ratio": bare_us / refresh_us,
             "postgres_us_per_refresh": postgres / (each * concurrency) * 1e6}
+
+
+async def _guest_sessions(app: Any, count: int) -> list[list[str]]:
+    """`count` new guests: [refresh token, device id] each."""
+    sessions: list[list[str]] = []
+    for index in range(count):
+        device = f"IDFV-BENCH-{index:06d}-{secrets.token_hex(3)}"
+        body = await _call(app, "POST", "/v1/api/guests",
+                           {"device_id": device, "platform": "ios"}, 201)
+        sessions.append([json.loads(body)["tokens"]["refresh_token"], device])
+    return sessions
 
 
 @contextlib.asynccontextmanager

@@ -15,10 +15,8 @@ PART is one of:
 Settings come from the environment (bench_refresh_instructions sets them)."""
 
 import asyncio
-import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -37,7 +35,7 @@ from entrypoints.wiring.di import Injected, resolve
 from entrypoints.wiring.infrastructure import Infrastructure
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.tracing import install_tracing
-from tests.bench.bench_refresh import _call, _lifespan
+from tests.bench.bench_refresh import _call, _guest_sessions, _lifespan
 from tests.bench.identity_server import bare
 
 PARTS = ("bare", "refresh", "http", "use_case", "tokens")
@@ -67,12 +65,7 @@ async def main(part: str, calls: int) -> None:
     app.register(refresh_shaped)
     async with _lifespan(app):
         refresh_session = await resolve(container.refresh_session)
-        sessions: list[list[str]] = []
-        for index in range(CONCURRENCY):
-            device = f"IDFV-BENCH-{index:06d}-{secrets.token_hex(3)}"
-            body = await _call(app, "POST", "/v1/api/guests",
-                               {"device_id": device, "platform": "ios"}, 201)
-            sessions.append([json.loads(body)["tokens"]["refresh_token"], device])
+        sessions = await _guest_sessions(app, CONCURRENCY)
         made = await refresh_session(*sessions[0])
         sessions[0][0] = made.tokens.refresh_token
         _ANSWER.append(SessionView.of(made))
