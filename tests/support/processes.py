@@ -27,8 +27,10 @@ class AtelierProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill(self) -> None:
+        # A child already reaped by asyncio's watcher, its return code not yet set: gone.
         if self.alive:
-            os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
     async def terminate(self, within: float = 30.0) -> int:
         if self.alive:
