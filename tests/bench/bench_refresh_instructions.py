@@ -17,7 +17,6 @@ warm-up are not counted). PostgreSQL's backend is another process: not counted h
 import argparse
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.bench.bench_identity import drop_database, make_database
+from tests.bench.bench_tracing_instructions import callgrind_environment
 from tests.bench.refresh_instructions_inprocess import PARTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,17 +38,8 @@ _SIGNING = re.compile(r"^\s*([\d,]+) \(.*:_?crypto_sign_ed25519_detached \[", re
 def counted(part: str, calls: int, database_url: str, work: Path) -> tuple[int, int]:
     """(instructions, of which Ed25519 signing) for `calls` calls of `part`."""
     out = work / f"callgrind.{part}"
-    environment = {
-        **os.environ, "DATABASE_URL": database_url,
-        "ATELIER_DATA_DIR": str(work / part), "ATELIER_KEYSTORE": "file",
-        "ATELIER_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000",
-        "ATELIER_RATE_LIMIT_GUESTS_PER_MINUTE": "100000000",
-        "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_METRICS_PORT": "0", "PYTHONHASHSEED": "0",
-        "ATELIER_REUSE_INTERVAL_SECONDS": "10",
-        # Work that runs by the clock, not per request, is kept out of the counted calls.
-        "ATELIER_OUTBOX_POLL_SECONDS": "3600", "ATELIER_KEY_REFRESH_SECONDS": "3600",
-        "ATELIER_AUTH_CACHE_SECONDS": "3600"}
-    environment.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    environment = callgrind_environment(database_url, work / part, {
+        "ATELIER_KEYSTORE": "file", "ATELIER_REUSE_INTERVAL_SECONDS": "10"})
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
          sys.executable, "-m", "tests.bench.refresh_instructions_inprocess", part, str(calls)],

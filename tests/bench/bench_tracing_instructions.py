@@ -34,11 +34,13 @@ VARIANTS = {"off": {"ATELIER_TRACING_ENABLED": "false"},
             "ids only": {"ATELIER_TRACING_ENABLED": "true"}}
 
 
-def instructions(database_url: str, work: Path, env: dict[str, str], me: int,
-                 refresh: int) -> int:
+def callgrind_environment(
+    database_url: str, data_dir: Path, env: dict[str, str]
+) -> dict[str, str]:
+    """The settings of a mobile API counted under callgrind: no rate limit in the way, no
+    exporter, and the work that runs by the clock rather than per request set to an hour."""
     environment = {
-        **os.environ, "DATABASE_URL": database_url,
-        "ATELIER_DATA_DIR": str(Path(tempfile.mkdtemp(dir=work))),
+        **os.environ, "DATABASE_URL": database_url, "ATELIER_DATA_DIR": str(data_dir),
         "ATELIER_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000",
         "ATELIER_RATE_LIMIT_GUESTS_PER_MINUTE": "100000000",
         "ATELIER_RATE_LIMIT_SESSIONS_PER_MINUTE": "100000000",
@@ -46,6 +48,13 @@ def instructions(database_url: str, work: Path, env: dict[str, str], me: int,
         "ATELIER_OUTBOX_POLL_SECONDS": "3600", "ATELIER_KEY_REFRESH_SECONDS": "3600",
         "ATELIER_AUTH_CACHE_SECONDS": "3600", **env}
     environment.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    return environment
+
+
+def instructions(database_url: str, work: Path, env: dict[str, str], me: int,
+                 refresh: int) -> int:
+    environment = callgrind_environment(
+        database_url, Path(tempfile.mkdtemp(dir=work)), env)
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-m", "tests.bench.metrics_cost_inprocess", str(me), str(refresh)],

@@ -69,10 +69,11 @@ async def main(part: str, calls: int) -> None:
         made = await refresh_session(*sessions[0])
         sessions[0][0] = made.tokens.refresh_token
         _ANSWER.append(SessionView.of(made))
-        family_id = made.tokens.refresh_token.split(".")[1]
-        ledger = await resolve(container.infrastructure.refresh_ledger)
-        family, user = await ledger.find(family_id)
         token_factory = await resolve(container.tokens)
+        sealed = token_factory.open_refresh_token(made.tokens.refresh_token)
+        assert sealed is not None
+        ledger = await resolve(container.infrastructure.refresh_ledger)
+        family, user = await ledger.find(sealed.family_id)
 
         def request(session: list[str]) -> bytes:
             return (b'{"refresh_token":"' + session[0].encode() + b'","device_id":"'
